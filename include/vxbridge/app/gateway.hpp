@@ -1,0 +1,44 @@
+// Composition root: turns a loaded site config into devices, units, a request handler and servers.
+// The only place that names concrete drivers (DESIGN.md section 4).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "vxbridge/config/site_config.hpp"
+#include "vxbridge/core/diagnostics.hpp"
+#include "vxbridge/devices/device.hpp"
+#include "vxbridge/modbus/request_handler.hpp"
+#include "vxbridge/modbus/rtu_server.hpp"
+#include "vxbridge/modbus/tcp_server.hpp"
+
+namespace vx::app {
+
+class gateway {
+public:
+    // Creates the devices and binds every map entry to its point; throws core::load_error with
+    // every binding problem (unknown source kinds, bad options) as file:line:col.
+    gateway(boost::asio::io_context& io, const config::site_config& site);
+    ~gateway();
+
+    void start();  // devices first, then the servers; throws std::runtime_error on bind failures
+    void stop();
+
+    std::optional<boost::asio::ip::tcp::endpoint> tcp_endpoint() const;
+    const modbus::server_stats& stats() const { return stats_; }
+    const modbus::unit_router& router() const { return *router_; }
+
+private:
+    boost::asio::io_context& io_;
+    modbus::server_stats stats_;
+    std::vector<std::shared_ptr<devices::device>> devices_;
+    std::shared_ptr<modbus::unit_router> router_;
+    std::shared_ptr<const modbus::request_handler> handler_;
+    std::unique_ptr<modbus::tcp_server> tcp_;
+    std::unique_ptr<modbus::rtu_server> rtu_;
+};
+
+}  // namespace vx::app

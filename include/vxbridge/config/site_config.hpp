@@ -1,0 +1,68 @@
+// A site config (config/*.yaml, DESIGN.md section 2) as plain option structs, strictly validated.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "vxbridge/core/diagnostics.hpp"
+#include "vxbridge/devices/static_driver/static_options.hpp"
+#include "vxbridge/register_map/register_map.hpp"
+
+namespace vx::config {
+
+struct rtu_config {
+    std::string port;
+    int baud = 19200;
+    char parity = 'E';
+    int stop_bits = 1;
+    int unit_id = 1;
+};
+
+struct modbus_config {
+    std::optional<std::string> listen = "127.0.0.1:1502";  // nullopt: no TCP server (rtu only)
+    std::size_t max_connections = 64;
+    double idle_timeout = 60;   // seconds
+    double frame_timeout = 2;   // seconds
+    double write_timeout = 5;   // seconds
+    std::vector<std::string> allow;
+    bool read_only = false;
+    std::optional<rtu_config> rtu;
+};
+
+struct device_config {
+    std::string name;
+    std::string driver;
+    register_map::source_pos pos;
+    std::variant<devices::static_options> options;
+};
+
+struct unit_config {
+    int unit_id = 0;
+    std::string device;
+    int address = 0;  // device address behind a shared link, 0 = none
+    std::string map_file;
+    std::shared_ptr<const register_map::register_map> map;
+    register_map::source_pos pos;
+};
+
+struct log_config {
+    std::string level = "info";
+};
+
+struct site_config {
+    std::string file;
+    modbus_config modbus;
+    std::map<std::string, device_config> devices;
+    std::vector<unit_config> units;
+    log_config log;
+};
+
+// Loads the config and every map it names. Problems go to `diag` (all of them); the result is
+// only meaningful when diag is empty.
+site_config load_site_config(const std::string& file, core::diagnostics& diag);
+
+}  // namespace vx::config

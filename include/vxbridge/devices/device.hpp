@@ -1,0 +1,35 @@
+// The interface every device driver implements: validate map sources, publish point values,
+// accept writes (core::point_writer), start and stop its links.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "vxbridge/core/command.hpp"
+#include "vxbridge/core/point.hpp"
+
+namespace vx::devices {
+
+// Called on any thread with each new value; stamp = time_point::max() for values that never
+// go stale (constants).
+using value_listener =
+    std::function<void(const core::value&, std::chrono::steady_clock::time_point stamp)>;
+
+class device : public core::point_writer {
+public:
+    explicit device(std::string name) : name_(std::move(name)) {}
+    const std::string& name() const { return name_; }
+
+    // Empty when this driver can serve the point; otherwise why not (for `vxbridge check`).
+    virtual std::string check_point(const core::point_spec& point) const = 0;
+    // Registers a map entry's interest in a point. Called before start().
+    virtual void subscribe(const core::point_spec& point, value_listener listener) = 0;
+    virtual void start() {}
+    virtual void stop() {}
+
+private:
+    std::string name_;
+};
+
+}  // namespace vx::devices

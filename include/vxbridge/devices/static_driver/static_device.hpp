@@ -1,0 +1,45 @@
+// `driver: static`: constant points from the map (`source: {value: X}`), rw points keep what
+// clients write. Serves the constant parts of standard maps and lets integrators commission a
+// site without hardware; `latency`, `offline` and per-point `write:` outcomes emulate a device.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "vxbridge/devices/device.hpp"
+#include "vxbridge/devices/static_driver/static_options.hpp"
+
+namespace vx::devices {
+
+class static_device final : public device {
+public:
+    static_device(std::string name, boost::asio::any_io_executor exec, static_options options);
+
+    std::string check_point(const core::point_spec& point) const override;
+    void subscribe(const core::point_spec& point, value_listener listener) override;
+    void write(const core::point_spec& point, const core::value& v,
+               core::write_done done) override;
+    bool online() const override { return !options_.offline; }
+
+    // The outcome a point's `write:` option asks for.
+    static core::write_status outcome(const core::point_spec& point);
+    static core::value parse_literal(const std::string& text);
+
+private:
+    struct point {
+        core::value value;
+        std::vector<value_listener> listeners;
+    };
+    void apply(const std::string& binding, const core::value& v, core::write_done done);
+
+    boost::asio::any_io_executor exec_;
+    static_options options_;
+    std::mutex mutex_;
+    std::map<std::string, point> points_;  // by binding (unit/register)
+};
+
+}  // namespace vx::devices

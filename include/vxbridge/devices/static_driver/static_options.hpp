@@ -1,0 +1,13 @@
+// Options of `driver: static` (kept apart so the config loader needs no Asio).
+#pragma once
+
+#include <chrono>
+
+namespace vx::devices {
+
+struct static_options {
+    std::chrono::milliseconds latency{0};  // delay before a write is confirmed
+    bool offline = false;                  // the device reads as unreachable (0x0A)
+};
+
+}  // namespace vx::devices

@@ -1,0 +1,83 @@
+// Transport-free request handling (STYLE.md #7): unit routing, reads from the register image,
+// validated writes through the asynchronous command interface, and the one mapping from internal
+// failures to Modbus exceptions. Shared by the TCP sessions and the RTU server.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "vxbridge/modbus/pdu.hpp"
+#include "vxbridge/modbus/unit_router.hpp"
+
+namespace vx::modbus {
+
+// Why a request failed, before it becomes a Modbus exception (DESIGN.md section 3).
+enum class failure {
+    unknown_function,  // 0x01
+    read_only_mode,    // 0x01: the gateway is configured read-only
+    unmapped,          // 0x02: address not in the map, gap, or a range splitting a value
+    not_writable,      // 0x02: write to an `r` register (as a GX does)
+    bad_value,         // 0x03: quantity, byte count, value outside min/max/enum
+    device_refused,    // 0x04
+    device_busy,       // 0x06
+    device_offline,    // 0x0A: the unit is known but its device cannot be reached
+    unknown_unit,      // 0x0B
+    device_timeout,    // 0x0B: no answer from the device in time
+    value_missing,     // 0x0B: a map with `unavailable: exception` has no fresh value
+};
+
+exception_code exception_for(failure f);
+failure failure_for(core::write_status s);
+
+struct identity {
+    std::string vendor = "vxbridge";
+    std::string product = "vxbridge Modbus gateway";
+    std::string version = VXBRIDGE_VERSION;
+    std::string url = "https://github.com/vxbridge/vxbridge";
+};
+
+struct handler_options {
+    bool read_only = false;
+    identity id;
+};
+
+// A write the device must confirm. start() sends the commands in address order; `done` is called
+// exactly once, from whichever thread the device answers on, with the response PDU.
+class pending_write {
+public:
+    using completion = std::function<void(std::vector<std::uint8_t> pdu)>;
+    virtual ~pending_write() = default;
+    virtual void start(completion done) = 0;
+    // The caller gave up (deadline passed): commands not yet sent are not sent.
+    virtual void abandon() = 0;
+};
+
+class request_handler {
+public:
+    request_handler(std::shared_ptr<const unit_router> router, handler_options options);
+
+    // Serves one request PDU for `unit_id`. Returns null when `out` holds the whole response;
+    // otherwise a pending write for the caller to start. `out` is appended to, never cleared.
+    std::unique_ptr<pending_write> handle(std::uint8_t unit_id, std::span<const std::uint8_t> pdu,
+                                          std::vector<std::uint8_t>& out) const;
+
+    const unit_router& router() const { return *router_; }
+
+private:
+    void read(const unit& u, const request& r, std::vector<std::uint8_t>& out) const;
+    void device_identification(const unit& u, const request& r,
+                               std::vector<std::uint8_t>& out) const;
+    std::unique_ptr<pending_write> write(const unit& u, request r,
+                                         std::vector<std::uint8_t>& out) const;
+
+    std::shared_ptr<const unit_router> router_;
+    handler_options options_;
+};
+
+}  // namespace vx::modbus

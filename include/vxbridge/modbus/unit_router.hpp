@@ -1,0 +1,39 @@
+// Unit id -> unit: a register image, the device that serves it, and each entry's point binding.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "vxbridge/core/command.hpp"
+#include "vxbridge/register_map/register_image.hpp"
+
+namespace vx::modbus {
+
+struct unit {
+    std::uint8_t id = 0;
+    std::string device_name;
+    std::shared_ptr<register_map::register_image> image;
+    std::shared_ptr<core::point_writer> device;  // null: nothing to write to, always online
+    // Point bindings per table (holding, input, coils, discrete_inputs), by entry index.
+    std::array<std::vector<core::point_spec>, 4> points;
+
+    const core::point_spec& point(register_map::entry_ref r) const {
+        return points[static_cast<std::size_t>(r.table)][r.index];
+    }
+    bool online() const { return !device || device->online(); }
+};
+
+class unit_router {
+public:
+    void add(std::shared_ptr<const unit> u) { units_[u->id] = std::move(u); }
+    const unit* find(std::uint8_t id) const { return units_[id].get(); }
+    std::vector<const unit*> all() const;
+
+private:
+    std::array<std::shared_ptr<const unit>, 256> units_;
+};
+
+}  // namespace vx::modbus

@@ -1,0 +1,77 @@
+// One unit's register image: encoded words for every map entry, updated by device listeners,
+// copied by Modbus reads under a short lock (a read never waits for a device; DESIGN.md section 3).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "vxbridge/core/value.hpp"
+#include "vxbridge/register_map/register_map.hpp"
+
+namespace vx::register_map {
+
+using clock = std::chrono::steady_clock;
+
+struct entry_ref {
+    table_kind table = table_kind::holding;
+    std::uint32_t index = 0;
+};
+
+enum class read_status { ok, illegal_address, unavailable };
+
+class register_image {
+public:
+    explicit register_image(std::shared_ptr<const register_map> map);
+
+    const register_map& map() const { return *map_; }
+    const register_entry& entry(entry_ref r) const;
+    std::vector<entry_ref> entries() const;
+
+    // Stores v for the entry; stamp = time_point::max() marks a value that never goes stale.
+    void update(entry_ref r, const core::value& v, clock::time_point stamp);
+
+    // Copies `out.size()` registers from `addr`. Starting inside a multi-register value is
+    // allowed (returns its remaining words, like a GX); any unmapped register -> illegal_address.
+    read_status read_registers(table_kind t, std::uint16_t addr, std::span<std::uint16_t> out,
+                               clock::time_point now) const;
+    // Bits (coils / discrete inputs), one byte per bit in `out`.
+    read_status read_bits(table_kind t, std::uint16_t addr, std::span<std::uint8_t> out,
+                          clock::time_point now) const;
+
+    // The entry that starts at addr, or nullptr.
+    const register_entry* entry_at(table_kind t, std::uint32_t addr, entry_ref* ref = nullptr) const;
+    // The entry that covers addr, or nullptr.
+    const register_entry* entry_covering(table_kind t, std::uint32_t addr,
+                                         entry_ref* ref = nullptr) const;
+
+private:
+    static constexpr std::uint16_t kNone = 0xFFFF;
+    struct slot {
+        clock::time_point stamp = clock::time_point::min();
+        bool has_value = false;
+    };
+    struct table_image {
+        const register_table* table = nullptr;
+        std::vector<std::uint16_t> index;  // address -> entry index, kNone for gaps
+        std::vector<std::uint16_t> words;  // address -> encoded word (bit tables: 0/1)
+        std::vector<slot> slots;           // entry index -> freshness
+    };
+
+    const table_image& image(table_kind t) const;
+    table_image& image(table_kind t) { return const_cast<table_image&>(std::as_const(*this).image(t)); }
+    bool fresh(const slot& s, clock::time_point now) const;
+    template <class Word, class Fill>
+    read_status read_span(table_kind t, std::uint16_t addr, std::span<Word> out,
+                          clock::time_point now, Fill&& fill_missing) const;
+
+    std::shared_ptr<const register_map> map_;
+    clock::duration max_age_;
+    table_image holding_, input_, coils_, discrete_;
+    mutable std::mutex mutex_;
+};
+
+}  // namespace vx::register_map

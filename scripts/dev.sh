@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12: installs what is missing, builds, then runs the demo or
+# every test. Used by the README's first two commands and by .ci/run.
+#   scripts/dev.sh demo [vxbridge demo options]   build and start the demo
+#   scripts/dev.sh test                           build and run the whole suite (normal + ASan/UBSan)
+#   scripts/dev.sh deps                           only install the packages
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(g++ make cmake pkg-config libmodbus-dev libboost-dev libyaml-cpp-dev libspdlog-dev
+          libfmt-dev libcli11-dev libgtest-dev libgmock-dev python3 python3-pymodbus python3-serial
+          python3-serial-asyncio mbpoll socat)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_deps() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "installing: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+jobs() { nproc 2>/dev/null || echo 2; }
+
+build() {  # build DIR [cmake args...]
+    local dir=$1; shift
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+    cmake --build "$dir" -j"$(jobs)"
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+    deps) install_deps ;;
+    demo)
+        install_deps
+        build build
+        exec build/vxbridge demo "$@" ;;
+    test)
+        install_deps
+        build build
+        ctest --test-dir build --output-on-failure -j"$(jobs)"
+        build build-asan -DVXBRIDGE_SANITIZE=ON
+        ctest --test-dir build-asan --output-on-failure -j"$(jobs)" ;;
+    *) echo "usage: scripts/dev.sh demo|test|deps" >&2; exit 2 ;;
+esac

@@ -1,0 +1,186 @@
+#include "vxbridge/app/commands.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <iostream>
+#include <unistd.h>
+
+#include "vxbridge/app/gateway.hpp"
+#include "vxbridge/app/logging.hpp"
+#include "vxbridge/config/site_config.hpp"
+#include "vxbridge/register_map/map_loader.hpp"
+#include "vxbridge/register_map/register_list.hpp"
+
+namespace vx::app {
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int kOk = 0, kRuntime = 1, kBadConfig = 2;
+
+void print_problems(const core::diagnostics& d) {
+    for (const auto& p : d.problems()) std::cerr << p.to_string() << "\n";
+}
+
+// Loads and checks a config, the maps it names and the driver bindings, without starting.
+std::optional<config::site_config> load_checked(const std::string& file) {
+    core::diagnostics d;
+    auto site = config::load_site_config(file, d);
+    if (d.empty()) {
+        try {
+            asio::io_context io;
+            gateway probe(io, site);
+        } catch (const core::load_error& e) {
+            d.merge(e.problems());
+        }
+    }
+    if (!d.empty()) {
+        print_problems(d);
+        return std::nullopt;
+    }
+    return site;
+}
+
+struct run_overrides {
+    std::string listen;
+    bool banner = false;  // demo: print endpoints and ready mbpoll lines
+};
+
+void print_banner(const gateway& gw, const config::site_config& site) {
+    const auto ep = gw.tcp_endpoint();
+    if (!ep) return;
+    const auto host = ep->address().to_string();
+    const auto port = std::to_string(ep->port());
+    std::cout << "vxbridge demo: Modbus TCP on " << host << ":" << port << "\n";
+    for (const auto* u : gw.router().all())
+        std::cout << "  unit " << int(u->id) << ": " << u->image->map().name << " (device "
+                  << u->device_name << ")\n";
+    const int first = site.units.empty() ? 1 : site.units.front().unit_id;
+    std::cout << "try:\n  mbpoll -m tcp -a " << first << " -t 4 -0 -r 0 -c 10 -1 -p " << port << " "
+              << host << "\n  mbpoll -m tcp -a " << first << " -t 4 -0 -r 100 -p " << port << " "
+              << host << " 42\n"
+              << "Ctrl-C stops.\n"
+              << std::flush;
+}
+
+int run_site(config::site_config site, const run_overrides& o) {
+    if (!o.listen.empty()) site.modbus.listen = o.listen;
+    init_logging(site.log.level);
+    asio::io_context io(1);
+    std::unique_ptr<gateway> gw;
+    try {
+        gw = std::make_unique<gateway>(io, site);
+        gw->start();
+    } catch (const core::load_error& e) {
+        print_problems(e.problems());
+        return kBadConfig;
+    } catch (const std::exception& e) {
+        spdlog::get("app")->error("{}", e.what());
+        return kRuntime;
+    }
+    if (o.banner) print_banner(*gw, site);
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        spdlog::get("app")->info("signal {}: stopping", sig);
+        gw->stop();
+        io.stop();
+    });
+    spdlog::get("app")->info("vxbridge {} running with {} ({} units)", VXBRIDGE_VERSION, site.file,
+                             site.units.size());
+    io.run();
+    gw.reset();
+    spdlog::get("app")->info("stopped");
+    return kOk;
+}
+
+// config/demo.yaml next to the binary's install or source tree.
+std::string find_demo_config() {
+    std::vector<fs::path> candidates;
+    std::error_code ec;
+    const auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        candidates.push_back(exe.parent_path().parent_path() / "config/demo.yaml");
+        candidates.push_back(exe.parent_path().parent_path() / "share/vxbridge/config/demo.yaml");
+    }
+    candidates.push_back(fs::path(VXBRIDGE_SOURCE_DIR) / "config/demo.yaml");
+    candidates.push_back(fs::path(VXBRIDGE_DATA_DIR) / "config/demo.yaml");
+    for (const auto& c : candidates)
+        if (fs::exists(c)) return c.string();
+    return {};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App cli{"vxbridge: Modbus TCP/RTU gateway for Victron VE.Bus and Studer Xcom devices"};
+    cli.set_version_flag("--version", std::string(VXBRIDGE_VERSION));
+    cli.require_subcommand(1);
+    std::string config_file, map_file, format = "md", listen;
+    bool verbose = false;
+
+    auto* run = cli.add_subcommand("run", "run the gateway");
+    run->add_option("-c,--config", config_file, "site config")->required();
+    run->add_option("--listen", listen, "override modbus.listen (HOST:PORT, port 0 = any)");
+    run->add_flag("-v,--verbose", verbose, "debug logging");
+
+    auto* check = cli.add_subcommand("check", "validate a config and every map it names");
+    check->add_option("-c,--config", config_file, "site config")->required();
+
+    auto* regs = cli.add_subcommand("regs", "print a map's register list");
+    regs->add_option("map", map_file, "map file")->required();
+    regs->add_option("--format", format, "md or csv")->check(CLI::IsMember({"md", "csv"}));
+
+    auto* demo = cli.add_subcommand("demo", "the gateway with simulated devices");
+    demo->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:1502)");
+    demo->add_flag("-v,--verbose", verbose, "debug logging");
+
+    try {
+        cli.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = cli.exit(e);
+        return rc == 0 ? kOk : kBadConfig;
+    }
+    init_logging("info");
+
+    if (*check) {
+        const auto site = load_checked(config_file);
+        if (!site) return kBadConfig;
+        std::cout << config_file << ": ok (" << site->units.size() << " units, "
+                  << site->devices.size() << " devices)\n";
+        return kOk;
+    }
+    if (*regs) {
+        core::diagnostics d;
+        const auto m = register_map::load_map(map_file, d);
+        if (!m) {
+            print_problems(d);
+            return kBadConfig;
+        }
+        std::cout << register_map::format_register_list(
+            *m, format == "csv" ? register_map::list_format::csv : register_map::list_format::markdown);
+        return kOk;
+    }
+    if (*run || *demo) {
+        if (*demo) {
+            config_file = find_demo_config();
+            if (config_file.empty()) {
+                std::cerr << "vxbridge demo: config/demo.yaml not found\n";
+                return kRuntime;
+            }
+        }
+        auto site = load_checked(config_file);
+        if (!site) return kBadConfig;
+        if (verbose) site->log.level = "debug";
+        return run_site(std::move(*site), {listen, bool(*demo)});
+    }
+    return kBadConfig;
+}
+
+}  // namespace vx::app

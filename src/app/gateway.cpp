@@ -1,0 +1,124 @@
+#include "vxbridge/app/gateway.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "vxbridge/devices/static_driver/static_device.hpp"
+
+namespace vx::app {
+
+namespace asio = boost::asio;
+namespace rm = register_map;
+
+namespace {
+
+std::shared_ptr<devices::device> make_device(const config::device_config& c,
+                                             asio::any_io_executor exec) {
+    if (const auto* o = std::get_if<devices::static_options>(&c.options))
+        return std::make_shared<devices::static_device>(c.name, exec, *o);
+    return nullptr;
+}
+
+std::chrono::milliseconds millis(double s) {
+    return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
+}
+
+// Binds every entry of a unit's map to a point of its device.
+std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
+                                        const std::shared_ptr<devices::device>& dev,
+                                        core::diagnostics& diag) {
+    auto u = std::make_shared<modbus::unit>();
+    u->id = static_cast<std::uint8_t>(uc.unit_id);
+    u->device_name = uc.device;
+    u->device = dev;
+    u->image = std::make_shared<rm::register_image>(uc.map);
+    for (const auto ref : u->image->entries()) {
+        const auto& e = u->image->entry(ref);
+        auto& specs = u->points[static_cast<std::size_t>(ref.table)];
+        specs.resize(std::max<std::size_t>(specs.size(), ref.index + 1));
+        if (e.type == rm::value_type::pad) continue;
+        if (!e.source && e.access != rm::access_mode::rw) continue;  // reads as unavailable
+        core::point_spec spec;
+        if (e.source) spec.ref = *e.source;
+        spec.binding = std::to_string(uc.unit_id) + "/" + e.name;
+        spec.device_address = uc.address;
+        spec.poll = e.poll;
+        spec.writable = e.access == rm::access_mode::rw;
+        spec.persist = e.persist;
+        if (auto why = dev->check_point(spec); !why.empty()) {
+            diag.add(uc.map->file, e.pos.line, e.pos.col, "'" + e.name + "': " + why);
+            continue;
+        }
+        dev->subscribe(spec, [image = u->image, ref](const core::value& v,
+                                                      std::chrono::steady_clock::time_point t) {
+            image->update(ref, v, t);
+        });
+        specs[ref.index] = std::move(spec);
+    }
+    return u;
+}
+
+}  // namespace
+
+gateway::gateway(asio::io_context& io, const config::site_config& site)
+    : io_(io), router_(std::make_shared<modbus::unit_router>()) {
+    core::diagnostics diag;
+    std::map<std::string, std::shared_ptr<devices::device>> by_name;
+    for (const auto& [name, c] : site.devices) {
+        auto d = make_device(c, io.get_executor());
+        if (!d) {
+            diag.add(site.file, c.pos.line, c.pos.col, "device '" + name + "' has no driver");
+            continue;
+        }
+        by_name[name] = d;
+        devices_.push_back(d);
+    }
+    for (const auto& uc : site.units) {
+        const auto it = by_name.find(uc.device);
+        if (it == by_name.end() || !uc.map) continue;
+        router_->add(bind_unit(uc, it->second, diag));
+    }
+    if (!diag.empty()) throw core::load_error(std::move(diag));
+
+    modbus::handler_options ho;
+    ho.read_only = site.modbus.read_only;
+    handler_ = std::make_shared<modbus::request_handler>(router_, ho);
+    const auto& m = site.modbus;
+    if (m.listen) {
+        modbus::tcp_options t;
+        t.listen = *m.listen;
+        t.max_connections = m.max_connections;
+        t.idle_timeout = millis(m.idle_timeout);
+        t.frame_timeout = millis(m.frame_timeout);
+        t.write_timeout = millis(m.write_timeout);
+        t.allow = m.allow;
+        tcp_ = std::make_unique<modbus::tcp_server>(io, handler_, t, stats_);
+    }
+    if (m.rtu) {
+        modbus::rtu_options r{m.rtu->port, m.rtu->baud, m.rtu->parity, m.rtu->stop_bits,
+                              static_cast<std::uint8_t>(m.rtu->unit_id), millis(m.write_timeout)};
+        rtu_ = std::make_unique<modbus::rtu_server>(handler_, r, stats_);
+    }
+}
+
+gateway::~gateway() { stop(); }
+
+void gateway::start() {
+    for (const auto& d : devices_) d->start();
+    if (tcp_) tcp_->start();
+    if (rtu_) rtu_->start();
+}
+
+void gateway::stop() {
+    if (rtu_) rtu_->stop();
+    if (tcp_) tcp_->stop();
+    for (const auto& d : devices_) d->stop();
+}
+
+std::optional<asio::ip::tcp::endpoint> gateway::tcp_endpoint() const {
+    if (!tcp_) return std::nullopt;
+    return tcp_->local_endpoint();
+}
+
+}  // namespace vx::app

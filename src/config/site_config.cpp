@@ -1,0 +1,160 @@
+#include "vxbridge/config/site_config.hpp"
+
+#include <cctype>
+#include <filesystem>
+#include <set>
+
+#include "vxbridge/register_map/map_loader.hpp"
+#include "vxbridge/register_map/yaml_fields.hpp"
+
+namespace vx::config {
+
+namespace {
+
+using register_map::yaml_fields;
+namespace fs = std::filesystem;
+
+std::chrono::milliseconds millis(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
+}
+
+std::optional<double> seconds(yaml_fields& f, const char* key, double lo, double hi) {
+    auto v = f.number(key);
+    if (v && (*v < lo || *v > hi)) {
+        f.error(f.get(key), std::string("'") + key + "' must be between " + std::to_string(lo) +
+                                " and " + std::to_string(hi) + " seconds");
+        return std::nullopt;
+    }
+    return v;
+}
+
+void read_rtu(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+              modbus_config& m) {
+    yaml_fields f(n, file, d, {"port", "baud", "parity", "stop_bits", "unit_id"}, "modbus.rtu");
+    if (!f.ok()) return;
+    rtu_config r;
+    if (auto p = f.text("port", true)) r.port = *p;
+    if (auto b = f.integer("baud", 300, 4'000'000)) r.baud = static_cast<int>(*b);
+    if (auto p = f.choice("parity", {"none", "even", "odd"})) r.parity = static_cast<char>(std::toupper((*p)[0]));
+    if (auto s = f.integer("stop_bits", 1, 2)) r.stop_bits = static_cast<int>(*s);
+    if (auto u = f.integer("unit_id", 1, 247)) r.unit_id = static_cast<int>(*u);
+    m.rtu = r;
+}
+
+void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+                 modbus_config& m) {
+    yaml_fields f(n, file, d,
+                  {"listen", "max_connections", "idle_timeout", "frame_timeout", "write_timeout",
+                   "allow", "read_only", "rtu"},
+                  "modbus");
+    if (!f.ok()) return;
+    if (f.has("listen") && f.get("listen").IsNull())
+        m.listen.reset();
+    else if (auto l = f.text("listen"))
+        m.listen = *l;
+    if (auto c = f.integer("max_connections", 1, 4096)) m.max_connections = static_cast<std::size_t>(*c);
+    if (auto s = seconds(f, "idle_timeout", 1, 86400)) m.idle_timeout = *s;
+    if (auto s = seconds(f, "frame_timeout", 0.05, 60)) m.frame_timeout = *s;
+    if (auto s = seconds(f, "write_timeout", 0.05, 120)) m.write_timeout = *s;
+    if (auto r = f.boolean("read_only")) m.read_only = *r;
+    if (const auto a = f.get("allow"); a.IsDefined()) {
+        if (!a.IsSequence())
+            f.error(a, "'allow' must be a list of CIDRs, e.g. [127.0.0.1/32, 10.0.0.0/8]");
+        else
+            for (const auto& c : a) m.allow.push_back(c.Scalar());
+    }
+    if (f.has("rtu")) read_rtu(f.get("rtu"), file, d, m);
+    if (!m.listen && !m.rtu) f.error("modbus needs 'listen' or 'rtu' (or both)");
+}
+
+void read_static(yaml_fields& f, device_config& dev) {
+    devices::static_options o;
+    if (auto s = seconds(f, "latency", 0, 60)) o.latency = millis(*s);
+    if (auto b = f.boolean("offline")) o.offline = *b;
+    dev.options = o;
+}
+
+void read_devices(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+                  site_config& site) {
+    if (!n.IsMap()) return register_map::report(d, file, n, "'devices' must map names to devices");
+    for (const auto& kv : n) {
+        device_config dev;
+        dev.name = kv.first.as<std::string>();
+        dev.pos = {kv.second.Mark().line + 1, kv.second.Mark().column + 1};
+        const auto driver = kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"].Scalar() : "";
+        if (driver == "static") {
+            yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"}, "device '" + dev.name + "'");
+            read_static(f, dev);
+        } else {
+            register_map::report(d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
+                                 "device '" + dev.name + "': unknown driver '" + driver +
+                                     "' (known: static)");
+        }
+        dev.driver = driver;
+        site.devices.emplace(dev.name, std::move(dev));
+    }
+}
+
+void read_units(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+                site_config& site) {
+    if (!n.IsSequence()) return register_map::report(d, file, n, "'units' must be a list");
+    std::set<int> seen;
+    const auto base = fs::path(file).parent_path();
+    for (const auto& item : n) {
+        yaml_fields f(item, file, d, {"unit_id", "device", "address", "map"}, "a unit");
+        if (!f.ok()) continue;
+        unit_config u;
+        u.pos = {item.Mark().line + 1, item.Mark().column + 1};
+        if (auto id = f.integer("unit_id", 0, 255, true)) {
+            u.unit_id = static_cast<int>(*id);
+            if (!seen.insert(u.unit_id).second)
+                f.error(f.get("unit_id"), "unit id " + std::to_string(u.unit_id) + " is used twice");
+        }
+        if (auto a = f.integer("address", 0, 65535)) u.address = static_cast<int>(*a);
+        const auto dev = f.text("device", true);
+        if (dev) {
+            u.device = *dev;
+            if (!site.devices.contains(u.device))
+                f.error(f.get("device"), "no device named '" + u.device + "' in 'devices'");
+        }
+        if (auto m = f.text("map", true)) {
+            const auto p = fs::path(*m);
+            u.map_file = (p.is_absolute() ? p : base / p).lexically_normal().string();
+            u.map = register_map::load_map(u.map_file, d);
+            if (!u.map && !fs::exists(u.map_file))
+                f.error(f.get("map"), "map file '" + u.map_file + "' not found");
+        }
+        if (u.map && dev && site.devices.contains(u.device)) {
+            const auto& driver = site.devices.at(u.device).driver;
+            if (u.map->driver != driver)
+                f.error(f.get("map"), "map '" + u.map->name + "' is for driver '" + u.map->driver +
+                                          "' but device '" + u.device + "' uses '" + driver + "'");
+        }
+        site.units.push_back(std::move(u));
+    }
+}
+
+}  // namespace
+
+site_config load_site_config(const std::string& file, core::diagnostics& diag) {
+    site_config site;
+    site.file = file;
+    const auto before = diag.problems().size();
+    const auto root = register_map::load_yaml_file(file, diag);
+    if (diag.problems().size() != before) return site;
+    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log"}, "a site config");
+    if (!f.ok()) return site;
+    if (f.has("modbus")) read_modbus(f.get("modbus"), file, diag, site.modbus);
+    if (f.has("devices")) read_devices(f.get("devices"), file, diag, site);
+    if (f.has("units"))
+        read_units(f.get("units"), file, diag, site);
+    else
+        f.missing("units");
+    if (f.has("log")) {
+        yaml_fields l(f.get("log"), file, diag, {"level"}, "log");
+        if (auto lv = l.choice("level", {"trace", "debug", "info", "warn", "error"})) site.log.level = *lv;
+    }
+    return site;
+}
+
+}  // namespace vx::config

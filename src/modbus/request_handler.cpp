@@ -1,0 +1,250 @@
+#include "vxbridge/modbus/request_handler.hpp"
+
+#include <mutex>
+
+#include "vxbridge/register_map/value_codec.hpp"
+
+namespace vx::modbus {
+
+namespace rm = register_map;
+
+// The one place where an internal failure becomes a Modbus exception code.
+exception_code exception_for(failure f) {
+    switch (f) {
+        case failure::unknown_function:
+        case failure::read_only_mode: return exception_code::illegal_function;
+        case failure::unmapped:
+        case failure::not_writable: return exception_code::illegal_address;
+        case failure::bad_value: return exception_code::illegal_value;
+        case failure::device_refused: return exception_code::device_failure;
+        case failure::device_busy: return exception_code::busy;
+        case failure::device_offline: return exception_code::gateway_path_unavailable;
+        case failure::unknown_unit:
+        case failure::device_timeout:
+        case failure::value_missing: return exception_code::gateway_target_failed;
+    }
+    return exception_code::device_failure;
+}
+
+failure failure_for(core::write_status s) {
+    switch (s) {
+        case core::write_status::refused: return failure::device_refused;
+        case core::write_status::busy: return failure::device_busy;
+        case core::write_status::timeout: return failure::device_timeout;
+        case core::write_status::invalid: return failure::bad_value;
+        case core::write_status::offline: return failure::device_offline;
+        case core::write_status::ok: break;
+    }
+    return failure::device_refused;
+}
+
+namespace {
+
+void fail(std::vector<std::uint8_t>& out, std::uint8_t function, failure f) {
+    put_exception(out, function, exception_for(f));
+}
+
+rm::table_kind read_table(std::uint8_t function) {
+    switch (function) {
+        case fc::read_coils: return rm::table_kind::coils;
+        case fc::read_discrete_inputs: return rm::table_kind::discrete_inputs;
+        case fc::read_input: return rm::table_kind::input;
+        default: return rm::table_kind::holding;
+    }
+}
+
+// Reads r.address/r.quantity into a response PDU (or an exception).
+void read_into(const unit& u, const request& r, std::vector<std::uint8_t>& out) {
+    const auto table = read_table(r.function);
+    const auto now = rm::clock::now();
+    rm::read_status st;
+    const std::size_t mark = out.size();
+    if (table == rm::table_kind::coils || table == rm::table_kind::discrete_inputs) {
+        std::uint8_t bits[2000];
+        st = u.image->read_bits(table, r.address, std::span(bits, r.quantity), now);
+        if (st == rm::read_status::ok) put_bits(out, r.function, std::span(bits, r.quantity));
+    } else {
+        std::uint16_t regs[125];
+        st = u.image->read_registers(table, r.address, std::span(regs, r.quantity), now);
+        if (st == rm::read_status::ok) put_registers(out, r.function, std::span(regs, r.quantity));
+    }
+    out.resize(st == rm::read_status::ok ? out.size() : mark);
+    if (st == rm::read_status::illegal_address) return fail(out, r.function, failure::unmapped);
+    if (!u.online()) {
+        out.resize(mark);
+        return fail(out, r.function, failure::device_offline);
+    }
+    if (st == rm::read_status::unavailable) fail(out, r.function, failure::value_missing);
+}
+
+struct write_slice {
+    rm::entry_ref ref;
+    core::value value;
+};
+
+// Checks a write range against the map: whole values, writable entries, values in range.
+// Pad registers inside the range are skipped, as a GX skips reserved words.
+std::optional<failure> plan_write(const unit& u, const request& r, std::vector<write_slice>& plan) {
+    const bool bits = r.function == fc::write_coil || r.function == fc::write_coils;
+    const auto table = bits ? rm::table_kind::coils : rm::table_kind::holding;
+    const std::uint32_t end = std::uint32_t{r.write_address} + r.write_quantity;
+    for (std::uint32_t a = r.write_address; a < end;) {
+        rm::entry_ref ref;
+        const auto* e = u.image->entry_covering(table, a, &ref);
+        if (!e || e->address != a || e->end() > end) return failure::unmapped;
+        if (e->type != rm::value_type::pad) {
+            if (e->access != rm::access_mode::rw) return failure::not_writable;
+            const auto words = std::span(r.values).subspan(a - r.write_address, e->width());
+            auto d = rm::decode_write(*e, words);
+            if (d.error != rm::decode_error::none) return failure::bad_value;
+            plan.push_back({ref, std::move(d.v)});
+        }
+        a = e->end();
+    }
+    if (plan.empty()) return failure::not_writable;
+    return std::nullopt;
+}
+
+// Sends the planned writes one after another; each waits for the device's answer.
+class write_job final : public pending_write {
+public:
+    write_job(std::shared_ptr<const unit_router> router, const unit& u, request r,
+              std::vector<write_slice> plan)
+        : state_(std::make_shared<state>(std::move(router), u, std::move(r), std::move(plan))) {}
+
+    void start(completion done) override {
+        state_->done = std::move(done);
+        step(state_);
+    }
+    void abandon() override { state_->abandoned = true; }
+
+private:
+    struct state {
+        state(std::shared_ptr<const unit_router> rt, const unit& un, request rq,
+              std::vector<write_slice> p)
+            : router(std::move(rt)), u(un), r(std::move(rq)), plan(std::move(p)) {}
+        std::shared_ptr<const unit_router> router;  // keeps `u` alive
+        const unit& u;
+        request r;
+        std::vector<write_slice> plan;
+        std::size_t next = 0;
+        std::atomic<bool> abandoned{false};
+        completion done;
+    };
+
+    static void finish(const std::shared_ptr<state>& s, std::optional<failure> f) {
+        std::vector<std::uint8_t> out;
+        if (f)
+            fail(out, s->r.function, *f);
+        else if (s->r.function == fc::read_write)
+            read_into(s->u, s->r, out);
+        else
+            put_write_echo(out, s->r);
+        auto done = std::move(s->done);
+        done(std::move(out));
+    }
+
+    static void step(const std::shared_ptr<state>& s) {
+        if (s->next == s->plan.size()) return finish(s, std::nullopt);
+        if (s->abandoned) return;
+        const auto& slice = s->plan[s->next++];
+        s->u.device->write(s->u.point(slice.ref), slice.value, [s](core::write_result res) {
+            if (res.status == core::write_status::ok)
+                step(s);
+            else
+                finish(s, failure_for(res.status));
+        });
+    }
+
+    std::shared_ptr<state> state_;
+};
+
+void put_object(std::vector<std::uint8_t>& out, std::uint8_t id, const std::string& text) {
+    out.push_back(id);
+    const auto n = std::min<std::size_t>(text.size(), 64);
+    out.push_back(static_cast<std::uint8_t>(n));
+    out.insert(out.end(), text.begin(), text.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+}  // namespace
+
+request_handler::request_handler(std::shared_ptr<const unit_router> router,
+                                 handler_options options)
+    : router_(std::move(router)), options_(std::move(options)) {}
+
+std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
+                                                       std::span<const std::uint8_t> pdu,
+                                                       std::vector<std::uint8_t>& out) const {
+    request r;
+    const auto st = decode_request(pdu, r);
+    const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
+    if (st == decode_status::illegal_function) {
+        fail(out, function, failure::unknown_function);
+        return nullptr;
+    }
+    const unit* u = router_->find(unit_id);
+    if (!u) {
+        fail(out, function, failure::unknown_unit);
+        return nullptr;
+    }
+    if (st == decode_status::illegal_value) {
+        fail(out, function, failure::bad_value);
+        return nullptr;
+    }
+    if (r.function == fc::encapsulated) {
+        device_identification(*u, r, out);
+        return nullptr;
+    }
+    if (r.is_write()) return write(*u, std::move(r), out);
+    read_into(*u, r, out);
+    return nullptr;
+}
+
+std::unique_ptr<pending_write> request_handler::write(const unit& u, request r,
+                                                      std::vector<std::uint8_t>& out) const {
+    if (options_.read_only) {
+        fail(out, r.function, failure::read_only_mode);
+        return nullptr;
+    }
+    std::vector<write_slice> plan;
+    auto f = plan_write(u, r, plan);
+    if (!f && r.function == fc::read_write) {  // the read half must be valid before writing
+        std::vector<std::uint8_t> probe;
+        read_into(u, r, probe);
+        if (probe[0] & 0x80) f = probe[1] == 0x02 ? failure::unmapped : std::optional<failure>{};
+    }
+    if (!f && !u.device) f = failure::not_writable;
+    if (!f && !u.online()) f = failure::device_offline;
+    if (f) {
+        fail(out, r.function, *f);
+        return nullptr;
+    }
+    return std::make_unique<write_job>(router_, u, std::move(r), std::move(plan));
+}
+
+void request_handler::device_identification(const unit& u, const request& r,
+                                            std::vector<std::uint8_t>& out) const {
+    const std::string model = u.image->map().name;
+    const std::array<const std::string*, 6> objects = {
+        &options_.id.vendor, &model,             &options_.id.version,
+        &options_.id.url,    &options_.id.product, &model};
+    // Basic category = objects 0..2, regular = 0..5 (we have no extended objects).
+    const std::uint8_t last = r.device_id_code == 1 ? 2 : 5;
+    std::uint8_t first = r.object_id;
+    if (r.device_id_code == 4) {
+        if (first > 5) return fail(out, r.function, failure::unmapped);
+    } else if (first > last) {
+        first = 0;  // spec: an unknown start object restarts at the category's first
+    }
+    out.insert(out.end(), {fc::encapsulated, fc::mei_device_id, r.device_id_code, 0x82, 0x00,
+                           0x00});
+    const auto count_at = out.size();
+    out.push_back(0);
+    const std::uint8_t stop = r.device_id_code == 4 ? first : last;
+    for (std::uint8_t id = first; id <= stop; ++id) {
+        put_object(out, id, *objects[id]);
+        ++out[count_at];
+    }
+}
+
+}  // namespace vx::modbus

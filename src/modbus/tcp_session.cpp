@@ -1,0 +1,236 @@
+#include "vxbridge/modbus/tcp_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+namespace vx::modbus {
+
+namespace asio = boost::asio;
+using std::chrono::steady_clock;
+
+namespace {
+constexpr std::size_t kMbapHeader = 7;        // transaction, protocol, length, unit
+constexpr std::size_t kMaxOutBuffered = 64 * 1024;  // stop reading while a client does not read
+}  // namespace
+
+tcp_session::tcp_session(asio::ip::tcp::socket socket,
+                         std::shared_ptr<const request_handler> handler,
+                         const tcp_options& options, server_stats& stats, tcp_server& server)
+    : socket_(std::move(socket)),
+      handler_(std::move(handler)),
+      options_(options),
+      stats_(stats),
+      server_(server),
+      timer_(socket_.get_executor()) {
+    boost::system::error_code ec;
+    const auto ep = socket_.remote_endpoint(ec);
+    peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
+    socket_.set_option(asio::ip::tcp::no_delay(true), ec);  // responses must not wait for Nagle
+    out_.reserve(1024);
+    writing_.reserve(1024);
+}
+
+void tcp_session::start() {
+    last_activity_ = steady_clock::now();
+    arm_timer(last_activity_ + options_.idle_timeout);
+    do_read();
+}
+
+void tcp_session::stop() { close(nullptr); }
+
+bool tcp_session::want_read() const {
+    return !closed_ && !reading_ && queue_.size() < options_.max_pipeline &&
+           out_.size() < kMaxOutBuffered;
+}
+
+void tcp_session::do_read() {
+    if (!want_read()) return;
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(rx_.data() + rx_len_, rx_.size() - rx_len_),
+                            [self = shared_from_this()](boost::system::error_code ec,
+                                                        std::size_t n) { self->on_read(ec, n); });
+}
+
+void tcp_session::on_read(boost::system::error_code ec, std::size_t n) {
+    reading_ = false;
+    if (ec) return close(nullptr);
+    rx_len_ += n;
+    if (!process_frames()) return;
+    do_write();
+    do_read();
+}
+
+// Splits the receive buffer into ADUs. A bad protocol id or length closes the connection: the
+// stream can no longer be trusted to be in step (DESIGN.md section 3).
+bool tcp_session::process_frames() {
+    std::size_t pos = 0;
+    bool held_back = false;
+    while (rx_len_ - pos >= kMbapHeader) {
+        if (queue_.size() >= options_.max_pipeline) {
+            held_back = true;  // resumed when a pending write completes
+            break;
+        }
+        const std::uint8_t* h = rx_.data() + pos;
+        const unsigned protocol = (h[2] << 8) | h[3];
+        const unsigned length = (h[4] << 8) | h[5];  // unit id + PDU
+        if (protocol != 0 || length < 2 || length > 254) {
+            stats_.malformed.fetch_add(1, std::memory_order_relaxed);
+            close(protocol != 0 ? "bad MBAP protocol id" : "bad MBAP length");
+            return false;
+        }
+        const std::size_t size = 6 + length;
+        if (rx_len_ - pos < size) break;
+        serve(h, size);
+        if (closed_) return false;
+        pos += size;
+    }
+    if (pos > 0) {
+        std::memmove(rx_.data(), rx_.data() + pos, rx_len_ - pos);
+        rx_len_ -= pos;
+        last_activity_ = steady_clock::now();
+    }
+    if (rx_len_ == 0 || held_back) {
+        partial_since_ = {};
+    } else if (partial_since_ == time_point{}) {
+        partial_since_ = steady_clock::now();
+        const auto deadline = partial_since_ + options_.frame_timeout;
+        if (deadline < timer_at_) arm_timer(deadline);
+    }
+    return true;
+}
+
+void tcp_session::serve(const std::uint8_t* adu, std::size_t size) {
+    stats_.requests.fetch_add(1, std::memory_order_relaxed);
+    // Responses go straight to out_ unless an earlier request still waits for its device.
+    const bool direct = queue_.empty();
+    std::vector<std::uint8_t> local;
+    auto& buf = direct ? out_ : local;
+    const std::size_t start = buf.size();
+    buf.insert(buf.end(), adu, adu + kMbapHeader);
+    auto job = handler_->handle(adu[6], std::span(adu + kMbapHeader, size - kMbapHeader), buf);
+    if (job) {
+        buf.resize(start);
+        return start_write_job(std::move(job), adu);
+    }
+    const std::size_t pdu_len = buf.size() - start - kMbapHeader;
+    if (buf[start + kMbapHeader] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+    buf[start + 4] = static_cast<std::uint8_t>((pdu_len + 1) >> 8);
+    buf[start + 5] = static_cast<std::uint8_t>((pdu_len + 1) & 0xFF);
+    if (!direct) queue_.push_back({next_seq_++, true, std::move(local), nullptr, nullptr});
+}
+
+void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std::uint8_t* header) {
+    slot s;
+    s.seq = next_seq_++;
+    s.adu.assign(header, header + kMbapHeader);
+    s.deadline = std::make_unique<asio::steady_timer>(socket_.get_executor());
+    s.deadline->expires_after(options_.write_timeout);
+    const auto seq = s.seq;
+    auto* raw_job = job.get();
+    s.job = std::move(job);
+    s.deadline->async_wait([w = weak_from_this(), seq](boost::system::error_code ec) {
+        auto self = w.lock();
+        if (ec || !self) return;
+        for (auto& q : self->queue_)
+            if (q.seq == seq && !q.done && q.job) q.job->abandon();
+        self->complete(seq, {});  // empty: answered as a device timeout
+    });
+    queue_.push_back(std::move(s));
+    auto exec = socket_.get_executor();
+    raw_job->start([w = weak_from_this(), exec, seq](std::vector<std::uint8_t> pdu) {
+        asio::post(exec, [w, seq, pdu = std::move(pdu)]() mutable {
+            if (auto self = w.lock()) self->complete(seq, std::move(pdu));
+        });
+    });
+}
+
+// Fills in the response of request `seq`; an empty pdu means its deadline passed (0x0B).
+void tcp_session::complete(std::uint64_t seq, std::vector<std::uint8_t> pdu) {
+    if (closed_) return;
+    for (auto& s : queue_) {
+        if (s.seq != seq || s.done) continue;
+        if (pdu.empty()) {
+            const std::uint8_t function = s.adu.size() > kMbapHeader ? s.adu[kMbapHeader] : 0;
+            pdu = {static_cast<std::uint8_t>(function | 0x80),
+                   static_cast<std::uint8_t>(exception_for(failure::device_timeout))};
+        }
+        s.done = true;
+        s.deadline.reset();
+        s.adu.resize(kMbapHeader);
+        s.adu.insert(s.adu.end(), pdu.begin(), pdu.end());
+        if (pdu[0] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+        s.adu[4] = static_cast<std::uint8_t>((pdu.size() + 1) >> 8);
+        s.adu[5] = static_cast<std::uint8_t>((pdu.size() + 1) & 0xFF);
+        break;
+    }
+    flush_ready();
+    do_write();
+    if (!process_frames()) return;  // requests held back by the pipeline limit
+    do_write();
+    do_read();
+}
+
+void tcp_session::flush_ready() {
+    while (!queue_.empty() && queue_.front().done) {
+        const auto& a = queue_.front().adu;
+        out_.insert(out_.end(), a.begin(), a.end());
+        queue_.pop_front();
+    }
+}
+
+void tcp_session::do_write() {
+    if (writing_active_ || out_.empty() || closed_) return;
+    writing_active_ = true;
+    std::swap(out_, writing_);
+    asio::async_write(socket_, asio::buffer(writing_),
+                      [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                          self->writing_active_ = false;
+                          self->writing_.clear();
+                          if (ec) return self->close(nullptr);
+                          self->do_write();
+                          self->do_read();
+                      });
+}
+
+void tcp_session::arm_timer(time_point at) {
+    timer_at_ = at;
+    timer_.expires_at(at);
+    timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code ec) { self->on_timer(ec); });
+}
+
+// One timer per connection serves both deadlines; it is re-armed only when it fires or when a
+// partial frame needs an earlier wake-up, never per request.
+void tcp_session::on_timer(boost::system::error_code ec) {
+    if (ec || closed_) return;
+    const auto now = steady_clock::now();
+    if (partial_since_ != time_point{} && now - partial_since_ >= options_.frame_timeout)
+        return close("incomplete frame timed out");
+    if (queue_.empty() && now - last_activity_ >= options_.idle_timeout)
+        return close("idle timeout");
+    auto next = std::max(last_activity_ + options_.idle_timeout, now + std::chrono::milliseconds(10));
+    if (partial_since_ != time_point{}) next = std::min(next, partial_since_ + options_.frame_timeout);
+    arm_timer(next);
+}
+
+void tcp_session::close(const char* why) {
+    if (closed_) return;
+    closed_ = true;
+    if (why)
+        spdlog::get("modbus")->info("connection {} closed: {}", peer_, why);
+    else
+        spdlog::get("modbus")->debug("connection {} closed", peer_);
+    for (auto& s : queue_)
+        if (s.job) s.job->abandon();
+    queue_.clear();
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    timer_.cancel();
+    server_.session_closed(this);
+}
+
+}  // namespace vx::modbus
