@@ -1,5 +1,7 @@
 #include "vxbridge/config/site_config.hpp"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <filesystem>
 #include <set>
@@ -26,6 +28,19 @@ std::optional<double> seconds(yaml_fields& f, const char* key, double lo, double
         return std::nullopt;
     }
     return v;
+}
+
+// Syntax check only; the server parses the networks with Asio.
+bool valid_cidr(const std::string& text) {
+    const auto slash = text.find('/');
+    const auto host = text.substr(0, slash);
+    unsigned char buf[16];
+    const bool v4 = inet_pton(AF_INET, host.c_str(), buf) == 1;
+    if (!v4 && inet_pton(AF_INET6, host.c_str(), buf) != 1) return false;
+    if (slash == std::string::npos) return true;
+    const auto bits = text.substr(slash + 1);
+    if (bits.empty() || bits.find_first_not_of("0123456789") != std::string::npos) return false;
+    return std::stoi(bits) <= (v4 ? 32 : 128);
 }
 
 void read_rtu(const YAML::Node& n, const std::string& file, core::diagnostics& d,
@@ -61,7 +76,11 @@ void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics
         if (!a.IsSequence())
             f.error(a, "'allow' must be a list of CIDRs, e.g. [127.0.0.1/32, 10.0.0.0/8]");
         else
-            for (const auto& c : a) m.allow.push_back(c.Scalar());
+            for (const auto& c : a) {
+                if (!valid_cidr(c.Scalar()))
+                    f.error(c, "'" + c.Scalar() + "' is not an address or CIDR (e.g. 10.0.0.0/8)");
+                m.allow.push_back(c.Scalar());
+            }
     }
     if (f.has("rtu")) read_rtu(f.get("rtu"), file, d, m);
     if (!m.listen && !m.rtu) f.error("modbus needs 'listen' or 'rtu' (or both)");

@@ -24,7 +24,8 @@ tcp_session::tcp_session(asio::ip::tcp::socket socket,
       options_(options),
       stats_(stats),
       server_(server),
-      timer_(socket_.get_executor()) {
+      timer_(socket_.get_executor()),
+      write_deadline_(socket_.get_executor()) {
     boost::system::error_code ec;
     const auto ep = socket_.remote_endpoint(ec);
     peer_ = ec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
@@ -42,8 +43,7 @@ void tcp_session::start() {
 void tcp_session::stop() { close(nullptr); }
 
 bool tcp_session::want_read() const {
-    return !closed_ && !reading_ && queue_.size() < options_.max_pipeline &&
-           out_.size() < kMaxOutBuffered;
+    return !closed_ && !reading_ && rx_len_ < rx_.size() && out_.size() < kMaxOutBuffered;
 }
 
 void tcp_session::do_read() {
@@ -69,8 +69,8 @@ bool tcp_session::process_frames() {
     std::size_t pos = 0;
     bool held_back = false;
     while (rx_len_ - pos >= kMbapHeader) {
-        if (queue_.size() >= options_.max_pipeline) {
-            held_back = true;  // resumed when a pending write completes
+        if (pending_) {
+            held_back = true;  // served when the pending write completes
             break;
         }
         const std::uint8_t* h = rx_.data() + pos;
@@ -104,41 +104,34 @@ bool tcp_session::process_frames() {
 
 void tcp_session::serve(const std::uint8_t* adu, std::size_t size) {
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
-    // Responses go straight to out_ unless an earlier request still waits for its device.
-    const bool direct = queue_.empty();
-    std::vector<std::uint8_t> local;
-    auto& buf = direct ? out_ : local;
-    const std::size_t start = buf.size();
-    buf.insert(buf.end(), adu, adu + kMbapHeader);
-    auto job = handler_->handle(adu[6], std::span(adu + kMbapHeader, size - kMbapHeader), buf);
+    const std::size_t start = out_.size();
+    out_.insert(out_.end(), adu, adu + kMbapHeader);
+    auto job = handler_->handle(adu[6], std::span(adu + kMbapHeader, size - kMbapHeader), out_);
     if (job) {
-        buf.resize(start);
+        out_.resize(start);
         return start_write_job(std::move(job), adu);
     }
-    const std::size_t pdu_len = buf.size() - start - kMbapHeader;
-    if (buf[start + kMbapHeader] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
-    buf[start + 4] = static_cast<std::uint8_t>((pdu_len + 1) >> 8);
-    buf[start + 5] = static_cast<std::uint8_t>((pdu_len + 1) & 0xFF);
-    if (!direct) queue_.push_back({next_seq_++, true, std::move(local), nullptr, nullptr});
+    const std::size_t pdu_len = out_.size() - start - kMbapHeader;
+    if (out_[start + kMbapHeader] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+    out_[start + 4] = static_cast<std::uint8_t>((pdu_len + 1) >> 8);
+    out_[start + 5] = static_cast<std::uint8_t>((pdu_len + 1) & 0xFF);
 }
 
 void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std::uint8_t* header) {
-    slot s;
-    s.seq = next_seq_++;
-    s.adu.assign(header, header + kMbapHeader);
-    s.deadline = std::make_unique<asio::steady_timer>(socket_.get_executor());
-    s.deadline->expires_after(options_.write_timeout);
-    const auto seq = s.seq;
+    pending p;
+    p.seq = next_seq_++;
+    std::copy_n(header, p.header.size(), p.header.begin());
     auto* raw_job = job.get();
-    s.job = std::move(job);
-    s.deadline->async_wait([w = weak_from_this(), seq](boost::system::error_code ec) {
+    p.job = std::move(job);
+    pending_ = std::move(p);
+    const auto seq = pending_->seq;
+    write_deadline_.expires_after(options_.write_timeout);
+    write_deadline_.async_wait([w = weak_from_this(), seq](boost::system::error_code ec) {
         auto self = w.lock();
-        if (ec || !self) return;
-        for (auto& q : self->queue_)
-            if (q.seq == seq && !q.done && q.job) q.job->abandon();
+        if (ec || !self || !self->pending_ || self->pending_->seq != seq) return;
+        self->pending_->job->abandon();
         self->complete(seq, {});  // empty: answered as a device timeout
     });
-    queue_.push_back(std::move(s));
     auto exec = socket_.get_executor();
     raw_job->start([w = weak_from_this(), exec, seq](std::vector<std::uint8_t> pdu) {
         asio::post(exec, [w, seq, pdu = std::move(pdu)]() mutable {
@@ -147,38 +140,28 @@ void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std:
     });
 }
 
-// Fills in the response of request `seq`; an empty pdu means its deadline passed (0x0B).
-void tcp_session::complete(std::uint64_t seq, std::vector<std::uint8_t> pdu) {
-    if (closed_) return;
-    for (auto& s : queue_) {
-        if (s.seq != seq || s.done) continue;
-        if (pdu.empty()) {
-            const std::uint8_t function = s.adu.size() > kMbapHeader ? s.adu[kMbapHeader] : 0;
-            pdu = {static_cast<std::uint8_t>(function | 0x80),
-                   static_cast<std::uint8_t>(exception_for(failure::device_timeout))};
-        }
-        s.done = true;
-        s.deadline.reset();
-        s.adu.resize(kMbapHeader);
-        s.adu.insert(s.adu.end(), pdu.begin(), pdu.end());
-        if (pdu[0] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
-        s.adu[4] = static_cast<std::uint8_t>((pdu.size() + 1) >> 8);
-        s.adu[5] = static_cast<std::uint8_t>((pdu.size() + 1) & 0xFF);
-        break;
-    }
-    flush_ready();
-    do_write();
-    if (!process_frames()) return;  // requests held back by the pipeline limit
-    do_write();
-    do_read();
+void tcp_session::append_response(const std::uint8_t* header, const std::vector<std::uint8_t>& pdu) {
+    out_.insert(out_.end(), header, header + kMbapHeader);
+    out_.insert(out_.end(), pdu.begin(), pdu.end());
+    const auto len = pdu.size() + 1;
+    out_[out_.size() - pdu.size() - 3] = static_cast<std::uint8_t>(len >> 8);
+    out_[out_.size() - pdu.size() - 2] = static_cast<std::uint8_t>(len & 0xFF);
+    if (pdu[0] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
 }
 
-void tcp_session::flush_ready() {
-    while (!queue_.empty() && queue_.front().done) {
-        const auto& a = queue_.front().adu;
-        out_.insert(out_.end(), a.begin(), a.end());
-        queue_.pop_front();
-    }
+// The pending write `seq` finished; an empty pdu means its deadline passed (0x0B). Then the
+// requests that arrived meanwhile are served.
+void tcp_session::complete(std::uint64_t seq, std::vector<std::uint8_t> pdu) {
+    if (closed_ || !pending_ || pending_->seq != seq) return;  // late answer after the deadline
+    write_deadline_.cancel();
+    if (pdu.empty())
+        pdu = {static_cast<std::uint8_t>(pending_->header[kMbapHeader] | 0x80),
+               static_cast<std::uint8_t>(exception_for(failure::device_timeout))};
+    append_response(pending_->header.data(), pdu);
+    pending_.reset();
+    if (!process_frames()) return;
+    do_write();
+    do_read();
 }
 
 void tcp_session::do_write() {
@@ -209,7 +192,7 @@ void tcp_session::on_timer(boost::system::error_code ec) {
     const auto now = steady_clock::now();
     if (partial_since_ != time_point{} && now - partial_since_ >= options_.frame_timeout)
         return close("incomplete frame timed out");
-    if (queue_.empty() && now - last_activity_ >= options_.idle_timeout)
+    if (!pending_ && now - last_activity_ >= options_.idle_timeout)
         return close("idle timeout");
     auto next = std::max(last_activity_ + options_.idle_timeout, now + std::chrono::milliseconds(10));
     if (partial_since_ != time_point{}) next = std::min(next, partial_since_ + options_.frame_timeout);
@@ -223,9 +206,9 @@ void tcp_session::close(const char* why) {
         spdlog::get("modbus")->info("connection {} closed: {}", peer_, why);
     else
         spdlog::get("modbus")->debug("connection {} closed", peer_);
-    for (auto& s : queue_)
-        if (s.job) s.job->abandon();
-    queue_.clear();
+    if (pending_) pending_->job->abandon();
+    pending_.reset();
+    write_deadline_.cancel();
     boost::system::error_code ignored;
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);

@@ -20,12 +20,11 @@ namespace vx::modbus {
 
 struct tcp_options {
     std::string listen = "127.0.0.1:1502";
-    std::size_t max_connections = 64;
+    std::size_t max_connections = 256;
     std::chrono::milliseconds idle_timeout{60'000};  // no request for this long -> close
     std::chrono::milliseconds frame_timeout{2'000};  // a started frame must complete in this time
     std::chrono::milliseconds write_timeout{5'000};  // a device must confirm a write in this time
     std::vector<std::string> allow;                  // CIDRs allowed to connect; empty = anyone
-    std::size_t max_pipeline = 16;                   // requests in progress per connection
 };
 
 // Counters the status unit and logs read (any thread).

@@ -1,4 +1,6 @@
 // One Modbus TCP connection: MBAP framing, pipelined requests answered in order, deadlines.
+// Requests of one connection are served one after another: while a write waits for its device,
+// later requests stay buffered, so a read pipelined behind a write sees the written value.
 //
 // MBAP framing is done here on the Asio side rather than by libmodbus: libmodbus's receive path
 // blocks on the socket and its reply path cannot defer a response (see pdu.hpp), so the bytes
@@ -10,7 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <deque>
+#include <optional>
 #include <memory>
 #include <vector>
 
@@ -29,12 +31,11 @@ public:
 
 private:
     using time_point = std::chrono::steady_clock::time_point;
-    struct slot {
+    // The write this connection waits for; later requests wait in rx_.
+    struct pending {
         std::uint64_t seq = 0;
-        bool done = false;
-        std::vector<std::uint8_t> adu;
+        std::array<std::uint8_t, 8> header{};  // MBAP header + function code
         std::unique_ptr<pending_write> job;
-        std::unique_ptr<boost::asio::steady_timer> deadline;
     };
 
     void do_read();
@@ -43,7 +44,7 @@ private:
     void serve(const std::uint8_t* adu, std::size_t size);
     void start_write_job(std::unique_ptr<pending_write> job, const std::uint8_t* header);
     void complete(std::uint64_t seq, std::vector<std::uint8_t> pdu);
-    void flush_ready();
+    void append_response(const std::uint8_t* header, const std::vector<std::uint8_t>& pdu);
     void do_write();
     void arm_timer(time_point at);
     void on_timer(boost::system::error_code ec);
@@ -62,7 +63,8 @@ private:
     std::size_t rx_len_ = 0;
     std::vector<std::uint8_t> out_;      // responses ready to send, in request order
     std::vector<std::uint8_t> writing_;  // the buffer of the write in flight
-    std::deque<slot> queue_;             // requests behind an unfinished write, in order
+    std::optional<pending> pending_;
+    boost::asio::steady_timer write_deadline_;
     std::uint64_t next_seq_ = 0;
     bool reading_ = false;
     bool writing_active_ = false;

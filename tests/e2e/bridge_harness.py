@@ -1,0 +1,67 @@
+"""Starts the real vxbridge binary for end-to-end tests and stops it with SIGTERM."""
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("VXBRIDGE_BIN", "build/vxbridge")
+SOURCE = os.environ.get("VXBRIDGE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+EXAMPLE_MAP = os.path.join(SOURCE, "maps", "examples", "static-example.yaml")
+
+
+def site_config(modbus_extra=""):
+    return (
+        "modbus:\n  listen: 127.0.0.1:0\n  write_timeout: 1\n" + modbus_extra +
+        "devices:\n  mem: {driver: static}\n  slow: {driver: static, latency: 0.3}\n"
+        "  gone: {driver: static, offline: true}\n"
+        f"units:\n  - {{unit_id: 1, device: mem, map: {EXAMPLE_MAP}}}\n"
+        f"  - {{unit_id: 2, device: slow, map: {EXAMPLE_MAP}}}\n"
+        f"  - {{unit_id: 3, device: gone, map: {EXAMPLE_MAP}}}\n")
+
+
+class Bridge:
+    """`vxbridge run` on a free loopback port; `port` is where it listens."""
+
+    def __init__(self, config_text):
+        self.dir = tempfile.TemporaryDirectory(prefix="vxb-py-")
+        path = os.path.join(self.dir.name, "site.yaml")
+        with open(path, "w") as f:
+            f.write(config_text)
+        self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.output = ""
+        line = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)")
+        if not line:
+            self.proc.kill()
+            raise RuntimeError("bridge did not start:\n" + self.output)
+        self.port = int(re.search(r":(\d+)\s*$", line).group(1))
+
+    def wait_for(self, pattern, timeout=10.0):
+        end = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while True:
+            for line in self.output.splitlines():
+                if re.search(pattern, line):
+                    self.output = self.output[self.output.index(line) + len(line):]
+                    return line
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                return None
+            self.output += chunk.decode(errors="replace")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=5)
+        finally:
+            self.proc.stdout.close()
+            self.dir.cleanup()

@@ -1,0 +1,424 @@
+// End-to-end: the real `vxbridge run` on a loopback port (and an RTU pty), driven by the
+// libmodbus client and by raw sockets for what no well-behaved client sends.
+#include <gtest/gtest.h>
+#include <modbus.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "process.hpp"
+
+using namespace std::chrono_literals;
+using bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+const std::string kMap = std::string(VXBRIDGE_SOURCE_DIR) + "/maps/examples/static-example.yaml";
+
+std::string site_config(const std::string& modbus_extra = "") {
+    return "modbus:\n  listen: 127.0.0.1:0\n  write_timeout: 1\n  frame_timeout: 0.5\n" + modbus_extra +
+           "devices:\n  mem: {driver: static}\n  slow: {driver: static, latency: 0.4}\n"
+           "  gone: {driver: static, offline: true}\n"
+           "units:\n  - {unit_id: 1, device: mem, map: " + kMap + "}\n"
+           "  - {unit_id: 2, device: slow, map: " + kMap + "}\n"
+           "  - {unit_id: 3, device: gone, map: " + kMap + "}\n";
+}
+
+struct client {
+    explicit client(int port, int unit = 1) : ctx(modbus_new_tcp("127.0.0.1", port)) {
+        modbus_set_slave(ctx, unit);
+        modbus_set_response_timeout(ctx, 2, 0);
+        connected = modbus_connect(ctx) == 0;
+    }
+    ~client() {
+        modbus_close(ctx);
+        modbus_free(ctx);
+    }
+    modbus_t* ctx;
+    bool connected = false;
+};
+
+// A plain TCP socket for malformed and partial frames.
+struct raw_socket {
+    explicit raw_socket(int port) : fd(socket(AF_INET, SOCK_STREAM, 0)) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<std::uint16_t>(port));
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    }
+    ~raw_socket() { close(fd); }
+    void send_bytes(const bytes& b) const { ASSERT_EQ(send(fd, b.data(), b.size(), MSG_NOSIGNAL), ssize_t(b.size())); }
+    // Reads until `n` bytes arrived or the timeout; returns what came.
+    bytes recv_bytes(std::size_t n, std::chrono::milliseconds timeout = 2s) const {
+        bytes out;
+        const auto end = std::chrono::steady_clock::now() + timeout;
+        while (out.size() < n) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            pollfd p{fd, POLLIN, 0};
+            if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) break;
+            std::uint8_t buf[512];
+            const auto got = recv(fd, buf, std::min(sizeof buf, n - out.size()), 0);
+            if (got <= 0) break;
+            out.insert(out.end(), buf, buf + got);
+        }
+        return out;
+    }
+    // True when the peer closed the connection within the timeout.
+    bool closed_by_peer(std::chrono::milliseconds timeout) const {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, int(timeout.count())) <= 0) return false;
+        std::uint8_t b;
+        return recv(fd, &b, 1, 0) <= 0;
+    }
+    int fd;
+    bool connected = false;
+};
+
+class bridge_test : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        bridge_ = new vx::test::bridge(vx::test::write_temp_config("site.yaml", site_config()));
+    }
+    static void TearDownTestSuite() {
+        EXPECT_EQ(bridge_->proc.stop(SIGTERM), 0) << "SIGTERM must stop the bridge cleanly";
+        delete bridge_;
+    }
+    static int port() { return bridge_->port; }
+    static vx::test::bridge* bridge_;
+};
+vx::test::bridge* bridge_test::bridge_ = nullptr;
+
+TEST_F(bridge_test, reads_every_type) {
+    client c(port());
+    ASSERT_TRUE(c.connected);
+    std::uint16_t r[28];
+    ASSERT_EQ(modbus_read_registers(c.ctx, 0, 28, r), 28) << modbus_strerror(errno);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes{std::uint8_t(r[0] >> 8), std::uint8_t(r[0]), std::uint8_t(r[1] >> 8), std::uint8_t(r[1]), std::uint8_t(r[2] >> 8), std::uint8_t(r[2]), std::uint8_t(r[3] >> 8), std::uint8_t(r[3])}.data()), 8), "VXB-0001");
+    EXPECT_EQ((std::uint32_t(r[6]) << 16) | r[7], 10203u);  // u32 firmware
+    EXPECT_EQ(r[8], 0xFFFF);                               // pad
+    EXPECT_EQ(r[10], 2304);                                // 230.4 V x 10
+    EXPECT_EQ(std::int16_t(r[11]), -125);                  // -12.5 A x 10
+    EXPECT_EQ((std::uint64_t(r[12]) << 48) | (std::uint64_t(r[13]) << 32) | (std::uint64_t(r[14]) << 16) | r[15], 123456789012ull);
+    EXPECT_EQ(std::int32_t((std::uint32_t(r[16]) << 16) | r[17]), -1500);
+    EXPECT_FLOAT_EQ(modbus_get_float_abcd(&r[18]), 21.5f);
+    std::uint64_t f64 = 0;
+    for (int i = 20; i < 24; ++i) f64 = (f64 << 16) | r[i];
+    double d;
+    std::memcpy(&d, &f64, sizeof d);
+    EXPECT_DOUBLE_EQ(d, 50.02);
+    EXPECT_EQ(r[27], 0xFFD6);  // low word of i64 -42
+    // Values without a source: SunSpec sentinel, or zero where the map says so.
+    ASSERT_EQ(modbus_read_input_registers(c.ctx, 28, 3, r), 3);
+    EXPECT_EQ(r[0], 0xFFFF);
+    EXPECT_EQ(r[1], 0);
+    EXPECT_EQ(r[2], 0);
+    std::uint8_t bits[2];
+    ASSERT_EQ(modbus_read_bits(c.ctx, 0, 2, bits), 2);
+    EXPECT_EQ(bits[0], 0);
+    EXPECT_EQ(bits[1], 1);
+    ASSERT_EQ(modbus_read_input_bits(c.ctx, 0, 2, bits), 2);
+    EXPECT_EQ(bits[0], 1);
+    EXPECT_EQ(bits[1], 0);
+}
+
+TEST_F(bridge_test, writes_within_limits_are_applied_and_read_back) {
+    client c(port());
+    ASSERT_EQ(modbus_write_register(c.ctx, 100, std::uint16_t(-2500)), 1) << modbus_strerror(errno);
+    std::uint16_t r[3];
+    ASSERT_EQ(modbus_read_registers(c.ctx, 100, 1, r), 1);
+    EXPECT_EQ(std::int16_t(r[0]), -2500);
+    const std::uint16_t w[] = {1, 0, 255};  // mode 1, current limit 25.5 A
+    ASSERT_EQ(modbus_write_registers(c.ctx, 101, 3, w), 3) << modbus_strerror(errno);
+    ASSERT_EQ(modbus_read_registers(c.ctx, 101, 3, r), 3);
+    EXPECT_EQ(r[0], 1);
+    EXPECT_EQ(r[2], 255);
+    ASSERT_EQ(modbus_write_bit(c.ctx, 0, 1), 1);
+    std::uint8_t bit = 0;
+    ASSERT_EQ(modbus_read_bits(c.ctx, 0, 1, &bit), 1);
+    EXPECT_EQ(bit, 1);
+    const std::uint8_t coils[] = {0, 0};
+    ASSERT_EQ(modbus_write_bits(c.ctx, 0, 2, coils), 2);
+    const std::uint16_t rw = 77;
+    ASSERT_EQ(modbus_write_and_read_registers(c.ctx, 100, 1, &rw, 100, 2, r), 2);
+    EXPECT_EQ(r[0], 77);
+}
+
+TEST_F(bridge_test, writes_outside_limits_are_refused) {
+    client c(port());
+    ASSERT_EQ(modbus_write_register(c.ctx, 100, 3001), -1);
+    EXPECT_EQ(errno, EMBXILVAL);
+    ASSERT_EQ(modbus_write_register(c.ctx, 101, 9), -1);  // not in the enum
+    EXPECT_EQ(errno, EMBXILVAL);
+    ASSERT_EQ(modbus_write_register(c.ctx, 10, 1), -1);  // read-only register
+    EXPECT_EQ(errno, EMBXILADD);
+    ASSERT_EQ(modbus_write_register(c.ctx, 103, 1), -1);  // second half of a u32
+    EXPECT_EQ(errno, EMBXILADD);
+}
+
+int exception_of(int port, int unit, const bytes& pdu) {
+    client c(port, unit);
+    bytes req{std::uint8_t(unit)};
+    req.insert(req.end(), pdu.begin(), pdu.end());
+    if (modbus_send_raw_request(c.ctx, req.data(), int(req.size())) < 0) return -1;
+    std::uint8_t rsp[MODBUS_TCP_MAX_ADU_LENGTH];
+    const int n = modbus_receive_confirmation(c.ctx, rsp);
+    if (n < 9) return -2;
+    return (rsp[7] & 0x80) ? rsp[8] : 0;
+}
+
+TEST_F(bridge_test, every_exception_code) {
+    EXPECT_EQ(exception_of(port(), 1, {0x08, 0, 0, 0, 0}), 0x01);        // unknown function
+    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 40, 0, 1}), 0x02);       // unmapped
+    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 0, 0, 126}), 0x03);      // bad quantity
+    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 110, 0, 1}), 0x04);      // device refuses
+    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 111, 0, 1}), 0x06);      // device busy
+    EXPECT_EQ(exception_of(port(), 3, {0x03, 0, 0, 0, 1}), 0x0A);        // device offline
+    EXPECT_EQ(exception_of(port(), 9, {0x03, 0, 0, 0, 1}), 0x0B);        // unknown unit
+    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 31, 0, 1}), 0x0B);       // unavailable: exception
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 112, 0, 1}), 0x0B);      // device never answers
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);             // after write_timeout
+}
+
+TEST_F(bridge_test, device_identification) {
+    raw_socket s(port());
+    s.send_bytes({0, 1, 0, 0, 0, 5, 1, 0x2B, 0x0E, 0x01, 0x00});
+    const auto r = s.recv_bytes(64, 500ms);
+    ASSERT_GT(r.size(), 16u);
+    EXPECT_EQ(r[7], 0x2B);
+    EXPECT_NE(std::string(r.begin(), r.end()).find("vxbridge"), std::string::npos);
+}
+
+TEST_F(bridge_test, slow_device_does_not_hold_up_other_clients) {
+    std::atomic<bool> write_done{false};
+    std::thread writer([&] {
+        client c(port(), 2);
+        EXPECT_EQ(modbus_write_register(c.ctx, 100, 5), 1) << modbus_strerror(errno);
+        write_done = true;
+    });
+    std::this_thread::sleep_for(50ms);
+    client reader(port(), 1);
+    std::uint16_t r;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(modbus_read_registers(reader.ctx, 10, 1, &r), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 300ms);
+    EXPECT_FALSE(write_done) << "the write must wait for the slow device's confirmation";
+    writer.join();
+    client check(port(), 2);
+    ASSERT_EQ(modbus_read_registers(check.ctx, 100, 1, &r), 1);
+    EXPECT_EQ(r, 5);
+}
+
+TEST_F(bridge_test, pipelined_requests_are_answered_in_order) {
+    raw_socket s(port());
+    // A write to the slow unit, then two reads: the reads must not overtake the write.
+    s.send_bytes({0, 1, 0, 0, 0, 6, 2, 0x06, 0, 100, 0, 9,
+                  0, 2, 0, 0, 0, 6, 1, 0x03, 0, 10, 0, 1,
+                  0, 3, 0, 0, 0, 6, 2, 0x03, 0, 100, 0, 1});
+    const auto r = s.recv_bytes(12 + 11 + 11, 3s);
+    ASSERT_EQ(r.size(), 34u);
+    EXPECT_EQ(r[1], 1);
+    EXPECT_EQ(r[7], 0x06);
+    EXPECT_EQ(r[12 + 1], 2);
+    EXPECT_EQ(r[12 + 9] << 8 | r[12 + 10], 2304);
+    EXPECT_EQ(r[23 + 1], 3);
+    EXPECT_EQ(r[23 + 10], 9);  // the read after the write sees the written value
+}
+
+TEST_F(bridge_test, half_frame_stalls_only_its_own_connection) {
+    raw_socket stalled(port());
+    stalled.send_bytes({0, 1, 0, 0, 0, 6, 1, 0x03});  // 8 of 12 bytes, then nothing
+    client c(port());
+    std::uint16_t r;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 50; ++i) ASSERT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 250ms);
+    EXPECT_TRUE(stalled.closed_by_peer(2s)) << "frame_timeout (0.5 s) must close the stalled client";
+}
+
+TEST_F(bridge_test, one_byte_at_a_time_is_served) {
+    raw_socket s(port());
+    const bytes req{0, 7, 0, 0, 0, 6, 1, 0x03, 0, 10, 0, 1};
+    for (auto b : req) {
+        s.send_bytes({b});
+        std::this_thread::sleep_for(5ms);
+    }
+    const auto r = s.recv_bytes(11);
+    ASSERT_EQ(r.size(), 11u);
+    EXPECT_EQ(r[9] << 8 | r[10], 2304);
+}
+
+TEST_F(bridge_test, garbage_closes_only_that_connection) {
+    client good(port());
+    raw_socket bad(port());
+    bad.send_bytes({0xDE, 0xAD, 0xBE, 0xEF, 0x00, 0x10, 0x01, 0x02, 0x03});  // protocol id != 0
+    EXPECT_TRUE(bad.closed_by_peer(1s));
+    raw_socket bad_len(port());
+    bad_len.send_bytes({0, 1, 0, 0, 0x01, 0x00, 1, 3});  // length 256 > 254
+    EXPECT_TRUE(bad_len.closed_by_peer(1s));
+    std::uint16_t r;
+    EXPECT_EQ(modbus_read_registers(good.ctx, 10, 1, &r), 1);
+}
+
+TEST_F(bridge_test, truncated_write_is_an_exception_not_a_crash) {
+    raw_socket s(port());
+    // FC16 claiming 100 registers with 2 bytes of data (libmodbus's modbus_reply reads past it).
+    s.send_bytes({0, 1, 0, 0, 0, 9, 1, 0x10, 0, 100, 0, 100, 200, 0, 1});
+    const auto r = s.recv_bytes(9);
+    ASSERT_EQ(r.size(), 9u);
+    EXPECT_EQ(r[7], 0x90);
+    EXPECT_EQ(r[8], 0x03);
+}
+
+TEST_F(bridge_test, serves_256_concurrent_clients) {
+    constexpr int kClients = 256;
+    std::vector<std::unique_ptr<client>> clients;
+    for (int i = 0; i < kClients; ++i) {
+        clients.push_back(std::make_unique<client>(port()));
+        ASSERT_TRUE(clients.back()->connected) << i;
+    }
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 16; ++t)
+        threads.emplace_back([&, t] {
+            for (int i = t; i < kClients; i += 16) {
+                std::uint16_t r[4];
+                for (int k = 0; k < 5; ++k)
+                    if (modbus_read_registers(clients[std::size_t(i)]->ctx, 10, 2, r) == 2 && r[0] == 2304) ++ok;
+            }
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok, kClients * 5);
+}
+
+// Instances with their own limits.
+TEST(bridge_limits, connection_limit_and_idle_timeout) {
+    vx::test::bridge b(vx::test::write_temp_config("limits.yaml",
+        site_config("  max_connections: 3\n  idle_timeout: 1\n")));
+    std::vector<std::unique_ptr<client>> cs;
+    for (int i = 0; i < 3; ++i) cs.push_back(std::make_unique<client>(b.port));
+    std::uint16_t r;
+    for (auto& c : cs) ASSERT_EQ(modbus_read_registers(c->ctx, 10, 1, &r), 1);
+    raw_socket fourth(b.port);
+    EXPECT_TRUE(fourth.closed_by_peer(1s)) << "over the limit: closed at once";
+    EXPECT_NE(b.proc.wait_for("connection limit reached", 2s), "");
+    raw_socket idle(b.port);  // does not count: the 4th was closed
+    (void)idle;
+    cs.clear();
+    raw_socket quiet(b.port);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(quiet.closed_by_peer(3s));
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 800ms);
+    EXPECT_EQ(b.proc.stop(), 0);
+}
+
+TEST(bridge_limits, allow_list_refuses_other_addresses) {
+    vx::test::bridge b(vx::test::write_temp_config("allow.yaml", site_config("  allow: [10.0.0.0/8]\n")));
+    raw_socket s(b.port);
+    EXPECT_TRUE(s.closed_by_peer(1s));
+    EXPECT_NE(b.proc.wait_for("not in the allow-list", 2s), "");
+    EXPECT_EQ(b.proc.stop(), 0);
+    vx::test::bridge ok(vx::test::write_temp_config("allow2.yaml", site_config("  allow: [127.0.0.0/8]\n")));
+    client c(ok.port);
+    std::uint16_t r;
+    EXPECT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
+}
+
+TEST(bridge_limits, read_only_mode) {
+    vx::test::bridge b(vx::test::write_temp_config("ro.yaml", site_config("  read_only: true\n")));
+    client c(b.port);
+    EXPECT_EQ(modbus_write_register(c.ctx, 100, 1), -1);
+    EXPECT_EQ(errno, EMBXILFUN);
+    std::uint16_t r;
+    EXPECT_EQ(modbus_read_registers(c.ctx, 100, 1, &r), 1);
+}
+
+TEST(bridge_cli, check_reports_every_problem_and_exits_2) {
+    const auto map = vx::test::write_temp_config("bad-map.yaml",
+        "schema: 1\nname: x\ndriver: static\nregisters:\n"
+        "  - {name: a, address: 0, type: u99}\n  - {name: b, address: 1, type: u16, source: {ram: x}}\n");
+    const auto cfg = vx::test::write_temp_config("bad-site.yaml",
+        "modbus: {listen: 127.0.0.1:0, colour: 1}\ndevices: {mem: {driver: static}}\n"
+        "units:\n  - {unit_id: 1, device: mem, map: bad-map.yaml}\n");
+    vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
+    EXPECT_NE(p.wait_for("bad-site.yaml:1:31: unknown key 'colour'"), "") << p.output();
+    EXPECT_NE(p.wait_for("bad-map.yaml:5:33: unknown type 'u99'"), "") << p.output();
+    EXPECT_EQ(p.stop(0, 5s), 2);
+}
+
+TEST(bridge_cli, check_reports_driver_binding_problems) {
+    const auto map = vx::test::write_temp_config("bind-map.yaml",
+        "schema: 1\nname: x\ndriver: static\nregisters:\n  - {name: b, address: 1, type: u16, source: {ram: x}}\n");
+    const auto cfg = vx::test::write_temp_config("bind-site.yaml",
+        "devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bind-map.yaml}\n");
+    vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
+    EXPECT_NE(p.wait_for("bind-map.yaml:5:5: 'b': driver static serves {value: X}"), "") << p.output();
+    EXPECT_EQ(p.stop(0, 5s), 2);
+}
+
+// Modbus RTU over a socat pty pair: libmodbus frames, checks CRC and filters the slave address.
+class rtu_test : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::path(vx::test::write_temp_config("rtu-dummy", "")).parent_path();
+        srv_ = (dir_ / "ttyS_srv").string();
+        cli_ = (dir_ / "ttyS_cli").string();
+        socat_ = std::make_unique<vx::test::process>(std::vector<std::string>{
+            "socat", "-d", "-d", "pty,raw,echo=0,link=" + srv_, "pty,raw,echo=0,link=" + cli_});
+        ASSERT_NE(socat_->wait_for("starting data transfer loop"), "") << socat_->output();
+        const auto cfg = vx::test::write_temp_config("rtu.yaml",
+            "modbus:\n  listen: ~\n  rtu: {port: " + srv_ + ", baud: 19200, parity: even, unit_id: 1}\n"
+            "devices:\n  mem: {driver: static}\nunits:\n  - {unit_id: 1, device: mem, map: " + kMap + "}\n");
+        bridge_ = std::make_unique<vx::test::process>(std::vector<std::string>{VXBRIDGE_BIN, "run", "-c", cfg});
+        ASSERT_NE(bridge_->wait_for("Modbus RTU on"), "") << bridge_->output();
+    }
+    void TearDown() override {
+        EXPECT_EQ(bridge_->stop(), 0);
+        socat_->stop();
+    }
+    std::filesystem::path dir_;
+    std::string srv_, cli_;
+    std::unique_ptr<vx::test::process> socat_, bridge_;
+};
+
+TEST_F(rtu_test, libmodbus_rtu_client_reads_and_writes) {
+    modbus_t* ctx = modbus_new_rtu(cli_.c_str(), 19200, 'E', 8, 1);
+    modbus_set_slave(ctx, 1);
+    modbus_set_response_timeout(ctx, 1, 0);
+    ASSERT_EQ(modbus_connect(ctx), 0);
+    std::uint16_t r[2];
+    ASSERT_EQ(modbus_read_registers(ctx, 10, 2, r), 2) << modbus_strerror(errno);
+    EXPECT_EQ(r[0], 2304);
+    EXPECT_EQ(std::int16_t(r[1]), -125);
+    ASSERT_EQ(modbus_write_register(ctx, 100, 1234), 1) << modbus_strerror(errno);
+    ASSERT_EQ(modbus_read_registers(ctx, 100, 1, r), 1);
+    EXPECT_EQ(r[0], 1234);
+    EXPECT_EQ(modbus_write_register(ctx, 100, 5000), -1);
+    EXPECT_EQ(errno, EMBXILVAL);
+    modbus_set_slave(ctx, 2);  // another slave on the bus: no answer
+    EXPECT_EQ(modbus_read_registers(ctx, 10, 1, r), -1);
+    EXPECT_EQ(errno, ETIMEDOUT);
+    modbus_close(ctx);
+    modbus_free(ctx);
+}
+
+TEST_F(rtu_test, mbpoll_rtu_reads) {
+    vx::test::process p({"mbpoll", "-m", "rtu", "-a", "1", "-b", "19200", "-P", "even", "-t", "4",
+                         "-0", "-r", "10", "-c", "2", "-1", "-o", "1", cli_});
+    EXPECT_NE(p.wait_for("[10]: \t2304"), "") << p.output();
+    EXPECT_NE(p.wait_for("[11]: \t65411"), "") << p.output();  // -125 as u16
+    EXPECT_EQ(p.stop(0, 5s), 0);
+}
+
+}  // namespace

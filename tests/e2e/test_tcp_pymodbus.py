@@ -1,0 +1,126 @@
+"""End-to-end with pymodbus 3.0 (request objects of 3.0.0 take unit=, the client methods slave=) 
+(the client Home Assistant and many scripts use): the real
+vxbridge binary serving the static example map."""
+import threading
+import unittest
+
+from pymodbus.client import ModbusTcpClient
+from pymodbus.constants import Endian
+from pymodbus.diag_message import ReturnQueryDataRequest
+from pymodbus.mei_message import ReadDeviceInformationRequest
+from pymodbus.payload import BinaryPayloadBuilder, BinaryPayloadDecoder
+
+from bridge_harness import Bridge, site_config
+
+
+class PymodbusTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.bridge = Bridge(site_config("  max_connections: 300\n"))
+
+    @classmethod
+    def tearDownClass(cls):
+        assert cls.bridge.stop() == 0, "SIGTERM must stop the bridge with exit 0"
+
+    def client(self):
+        c = ModbusTcpClient("127.0.0.1", port=self.bridge.port, timeout=3)
+        self.assertTrue(c.connect())
+        self.addCleanup(c.close)
+        return c
+
+    def test_reads_every_type(self):
+        rr = self.client().read_holding_registers(0, 28, slave=1)
+        self.assertFalse(rr.isError(), rr)
+        d = BinaryPayloadDecoder.fromRegisters(rr.registers, byteorder=Endian.Big, wordorder=Endian.Big)
+        self.assertEqual(d.decode_string(12).rstrip(b"\0"), b"VXB-0001")
+        self.assertEqual(d.decode_32bit_uint(), 10203)
+        d.skip_bytes(4)                                   # pad
+        self.assertAlmostEqual(d.decode_16bit_uint() / 10, 230.4)
+        self.assertAlmostEqual(d.decode_16bit_int() / 10, -12.5)
+        self.assertEqual(d.decode_64bit_uint(), 123456789012)
+        self.assertEqual(d.decode_32bit_int(), -1500)
+        self.assertAlmostEqual(d.decode_32bit_float(), 21.5)
+        self.assertAlmostEqual(d.decode_64bit_float(), 50.02)
+        self.assertEqual(d.decode_64bit_int(), -42)
+
+    def test_input_registers_read_the_same_table(self):
+        c = self.client()
+        self.assertEqual(c.read_input_registers(10, 2, slave=1).registers,
+                         c.read_holding_registers(10, 2, slave=1).registers)
+
+    def test_write_within_limits_then_read_back(self):
+        c = self.client()
+        self.assertFalse(c.write_register(100, (-1200) & 0xFFFF, slave=1).isError())
+        self.assertEqual(c.read_holding_registers(100, 1, slave=1).registers, [(-1200) & 0xFFFF])
+        b = BinaryPayloadBuilder(byteorder=Endian.Big, wordorder=Endian.Big)
+        b.add_32bit_uint(425)                           # 42.5 A at scale 10
+        self.assertFalse(c.write_registers(102, b.to_registers(), slave=1).isError())
+        self.assertEqual(c.read_holding_registers(102, 2, slave=1).registers, [0, 425])
+
+    def test_write_outside_limits_is_illegal_value(self):
+        c = self.client()
+        rr = c.write_register(100, 3001, slave=1)
+        self.assertTrue(rr.isError())
+        self.assertEqual(rr.exception_code, 3)
+        rr = c.write_registers(102, [0, 1001], slave=1)  # 100.1 A > max 100
+        self.assertEqual(rr.exception_code, 3)
+
+    def test_exception_codes(self):
+        c = self.client()
+        self.assertEqual(c.execute(ReturnQueryDataRequest(0x0000, unit=1)).exception_code, 1)
+        self.assertEqual(c.read_holding_registers(40, 1, slave=1).exception_code, 2)
+        self.assertEqual(c.write_register(10, 1, slave=1).exception_code, 2)   # read-only
+        self.assertEqual(c.write_register(110, 1, slave=1).exception_code, 4)  # device refuses
+        self.assertEqual(c.write_register(111, 1, slave=1).exception_code, 6)  # device busy
+        self.assertEqual(c.read_holding_registers(0, 1, slave=3).exception_code, 10)
+        self.assertEqual(c.read_holding_registers(0, 1, slave=77).exception_code, 11)
+        self.assertEqual(c.write_register(112, 1, slave=1).exception_code, 11)  # never answers
+
+    def test_coils_and_discrete_inputs(self):
+        c = self.client()
+        self.assertFalse(c.write_coil(0, True, slave=1).isError())
+        self.assertEqual(c.read_coils(0, 2, slave=1).bits[:2], [True, True])
+        self.assertFalse(c.write_coils(0, [False, False], slave=1).isError())
+        self.assertEqual(c.read_coils(0, 2, slave=1).bits[:2], [False, False])
+        self.assertEqual(c.read_discrete_inputs(0, 2, slave=1).bits[:2], [True, False])
+
+    def test_read_write_multiple(self):
+        rr = self.client().readwrite_registers(read_address=100, read_count=2, write_address=100,
+                                               write_registers=[77], unit=1)
+        self.assertFalse(rr.isError(), rr)
+        self.assertEqual(rr.registers[0], 77)
+
+    def test_device_identification(self):
+        rr = self.client().execute(ReadDeviceInformationRequest(read_code=2, object_id=0, unit=1))
+        self.assertFalse(rr.isError(), rr)
+        self.assertEqual(rr.information[0], b"vxbridge")
+        self.assertEqual(rr.information[1], b"static-example")
+
+    def test_slow_device_write_waits_for_confirmation(self):
+        c = self.client()
+        self.assertFalse(c.write_register(100, 11, slave=2).isError())
+        self.assertEqual(c.read_holding_registers(100, 1, slave=2).registers, [11])
+
+    def test_256_concurrent_clients(self):
+        clients = [ModbusTcpClient("127.0.0.1", port=self.bridge.port, timeout=5) for _ in range(256)]
+        for c in clients:
+            self.assertTrue(c.connect())
+        results = []
+
+        def poll(c):
+            for _ in range(3):
+                rr = c.read_holding_registers(10, 1, slave=1)
+                results.append(not rr.isError() and rr.registers == [2304])
+
+        threads = [threading.Thread(target=poll, args=(c,)) for c in clients]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for c in clients:
+            c.close()
+        self.assertEqual(results.count(True), 256 * 3)
+
+
+if __name__ == "__main__":
+    unittest.main()

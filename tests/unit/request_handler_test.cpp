@@ -1,0 +1,215 @@
+// Request handling on request objects, no sockets (STYLE.md #8): a unit backed by the real static
+// driver; reads, writes, every exception, asynchronous completion from a slow device.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+
+#include "../support/temp_file.hpp"
+#include "vxbridge/devices/static_driver/static_device.hpp"
+#include "vxbridge/modbus/request_handler.hpp"
+#include "vxbridge/register_map/map_loader.hpp"
+
+namespace mb = vx::modbus;
+namespace rm = vx::register_map;
+using bytes = std::vector<std::uint8_t>;
+
+namespace {
+
+const char* kMap = R"(schema: 1
+name: handler-test
+driver: static
+max_age: 0
+registers:
+  - {name: volts, address: 0, type: u16, scale: 10, source: {value: 230.4}}
+  - {name: power, address: 1, type: i32, source: {value: -1500}}
+  - {name: reserved, address: 3, type: pad, length: 1}
+  - {name: missing, address: 4, type: u16}
+  - {name: strict, address: 5, type: u16, unavailable: exception}
+  - {name: setpoint, address: 10, type: i16, access: rw, min: -3000, max: 3000, source: {value: 0}}
+  - {name: limit, address: 11, type: u32, scale: 10, access: rw, min: 0, max: 100, source: {value: 16}}
+  - {name: refuse, address: 13, type: u16, access: rw, source: {value: 1, write: refuse}}
+  - {name: busy, address: 14, type: u16, access: rw, source: {value: 1, write: busy}}
+coils:
+  - {name: relay, address: 0, access: rw, source: {value: 0}}
+  - {name: lamp, address: 1, source: {value: 1}}
+)";
+
+class handler_test : public ::testing::Test {
+protected:
+    void SetUp() override { build({}); }
+
+    void build(vx::devices::static_options opts, bool read_only = false) {
+        const auto file = dir_.write("m.yaml", kMap);
+        map_ = rm::load_map_or_throw(file);
+        device_ = std::make_shared<vx::devices::static_device>("mem", io_.get_executor(), opts);
+        auto u = std::make_shared<mb::unit>();
+        u->id = 1;
+        u->device = device_;
+        u->image = std::make_shared<rm::register_image>(map_);
+        for (const auto ref : u->image->entries()) {
+            const auto& e = u->image->entry(ref);
+            auto& specs = u->points[static_cast<std::size_t>(ref.table)];
+            specs.resize(ref.index + 1);
+            if (!e.source) continue;
+            vx::core::point_spec spec{*e.source, "1/" + e.name};
+            spec.writable = e.access == rm::access_mode::rw;
+            device_->subscribe(spec, [img = u->image, ref](const vx::core::value& v, auto t) {
+                img->update(ref, v, t);
+            });
+            specs[ref.index] = spec;
+        }
+        auto router = std::make_shared<mb::unit_router>();
+        router->add(u);
+        mb::handler_options o;
+        o.read_only = read_only;
+        handler_ = std::make_unique<mb::request_handler>(router, o);
+    }
+
+    // The response to `pdu`; pending writes are run to completion on the io_context.
+    bytes ask(const bytes& pdu, std::uint8_t unit = 1) {
+        bytes out;
+        auto job = handler_->handle(unit, pdu, out);
+        if (job) {
+            bool done = false;
+            job->start([&](bytes p) {
+                out = std::move(p);
+                done = true;
+            });
+            io_.restart();
+            while (!done && io_.run_one() > 0) {
+            }
+            EXPECT_TRUE(done);
+        }
+        return out;
+    }
+
+    vx::test::temp_dir dir_;
+    boost::asio::io_context io_;
+    std::shared_ptr<const rm::register_map> map_;
+    std::shared_ptr<vx::devices::static_device> device_;
+    std::unique_ptr<mb::request_handler> handler_;
+};
+
+TEST_F(handler_test, reads_scaled_and_multi_register_values) {
+    EXPECT_EQ(ask({0x03, 0, 0, 0, 4}), (bytes{0x03, 8, 0x09, 0x00, 0xFF, 0xFF, 0xFA, 0x24, 0xFF, 0xFF}));
+    // FC4 reads the same table when the map has one table.
+    EXPECT_EQ(ask({0x04, 0, 0, 0, 1}), (bytes{0x04, 2, 0x09, 0x00}));
+}
+
+TEST_F(handler_test, starting_inside_a_value_returns_its_remaining_words) {
+    EXPECT_EQ(ask({0x03, 0, 2, 0, 1}), (bytes{0x03, 2, 0xFA, 0x24}));
+}
+
+TEST_F(handler_test, missing_values_read_as_sentinel_or_exception) {
+    EXPECT_EQ(ask({0x03, 0, 4, 0, 1}), (bytes{0x03, 2, 0xFF, 0xFF}));
+    EXPECT_EQ(ask({0x03, 0, 5, 0, 1}), (bytes{0x83, 0x0B}));
+}
+
+TEST_F(handler_test, unmapped_addresses_and_gaps) {
+    EXPECT_EQ(ask({0x03, 0, 6, 0, 1}), (bytes{0x83, 0x02}));
+    EXPECT_EQ(ask({0x03, 0, 4, 0, 3}), (bytes{0x83, 0x02}));  // 6 is a gap
+    EXPECT_EQ(ask({0x03, 0xFF, 0xF0, 0, 1}), (bytes{0x83, 0x02}));
+}
+
+TEST_F(handler_test, exception_codes) {
+    EXPECT_EQ(ask({0x07}), (bytes{0x87, 0x01}));
+    EXPECT_EQ(ask({0x03, 0, 0, 0, 0}), (bytes{0x83, 0x03}));
+    EXPECT_EQ(ask({0x03, 0, 0, 0, 1}, 9), (bytes{0x83, 0x0B}));  // unknown unit
+}
+
+TEST_F(handler_test, write_single_register_and_read_back) {
+    EXPECT_EQ(ask({0x06, 0, 10, 0xFF, 0x38}), (bytes{0x06, 0, 10, 0xFF, 0x38}));  // -200
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0xFF, 0x38}));
+}
+
+TEST_F(handler_test, writes_outside_limits_are_refused_before_the_device) {
+    EXPECT_EQ(ask({0x06, 0, 10, 0x0F, 0xA1}), (bytes{0x86, 0x03}));  // 4001 > 3000
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0, 0}));
+    EXPECT_EQ(ask({0x06, 0, 0, 0, 1}), (bytes{0x86, 0x02}));         // read-only register
+    EXPECT_EQ(ask({0x06, 0, 11, 0, 1}), (bytes{0x86, 0x02}));        // half of a u32
+}
+
+TEST_F(handler_test, multi_register_write_is_all_or_nothing_at_validation) {
+    // setpoint ok, limit = 200.0 A > max 100 -> nothing is written.
+    EXPECT_EQ(ask({0x10, 0, 10, 0, 3, 6, 0, 5, 0, 0, 0x07, 0xD0}), (bytes{0x90, 0x03}));
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 3}), (bytes{0x03, 6, 0, 0, 0, 0, 0, 160}));
+    EXPECT_EQ(ask({0x10, 0, 10, 0, 3, 6, 0, 5, 0, 0, 0x01, 0xF4}), (bytes{0x10, 0, 10, 0, 3}));
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 3}), (bytes{0x03, 6, 0, 5, 0, 0, 0x01, 0xF4}));
+}
+
+TEST_F(handler_test, device_answers_become_exceptions) {
+    EXPECT_EQ(ask({0x06, 0, 13, 0, 2}), (bytes{0x86, 0x04}));
+    EXPECT_EQ(ask({0x06, 0, 14, 0, 2}), (bytes{0x86, 0x06}));
+}
+
+TEST_F(handler_test, read_write_multiple_writes_then_reads) {
+    EXPECT_EQ(ask({0x17, 0, 10, 0, 1, 0, 10, 0, 1, 2, 0, 42}), (bytes{0x17, 2, 0, 42}));
+    EXPECT_EQ(ask({0x17, 0, 90, 0, 1, 0, 10, 0, 1, 2, 0, 43}), (bytes{0x97, 0x02}));
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0, 42}));  // the failed FC23 wrote nothing
+}
+
+TEST_F(handler_test, coils) {
+    EXPECT_EQ(ask({0x01, 0, 0, 0, 2}), (bytes{0x01, 1, 0b10}));
+    EXPECT_EQ(ask({0x05, 0, 0, 0xFF, 0}), (bytes{0x05, 0, 0, 0xFF, 0}));
+    EXPECT_EQ(ask({0x01, 0, 0, 0, 2}), (bytes{0x01, 1, 0b11}));
+    EXPECT_EQ(ask({0x0F, 0, 0, 0, 2, 1, 0}), (bytes{0x8F, 0x02}));  // lamp is read-only
+    EXPECT_EQ(ask({0x0F, 0, 0, 0, 1, 1, 0}), (bytes{0x0F, 0, 0, 0, 1}));
+    EXPECT_EQ(ask({0x02, 0, 0, 0, 1}), (bytes{0x82, 0x02}));  // no discrete inputs in this map
+}
+
+TEST_F(handler_test, device_identification) {
+    const auto r = ask({0x2B, 0x0E, 0x01, 0x00});
+    ASSERT_GE(r.size(), 7u);
+    EXPECT_EQ(r[6], 3);  // basic: vendor, product code, revision
+    EXPECT_EQ(std::string(r.begin() + 9, r.begin() + 9 + r[8]), "vxbridge");
+    const auto one = ask({0x2B, 0x0E, 0x04, 0x01});
+    EXPECT_EQ(std::string(one.begin() + 9, one.end()), "handler-test");
+    EXPECT_EQ(ask({0x2B, 0x0E, 0x04, 0x09}), (bytes{0xAB, 0x02}));
+}
+
+TEST_F(handler_test, read_only_mode_refuses_every_write) {
+    build({}, true);
+    EXPECT_EQ(ask({0x06, 0, 10, 0, 1}), (bytes{0x86, 0x01}));
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0, 0}));
+}
+
+TEST_F(handler_test, offline_device_answers_gateway_path_unavailable) {
+    build({std::chrono::milliseconds(0), true});
+    EXPECT_EQ(ask({0x03, 0, 0, 0, 1}), (bytes{0x83, 0x0A}));
+    EXPECT_EQ(ask({0x03, 0, 6, 0, 1}), (bytes{0x83, 0x02}));  // unmapped first, as a GX does
+    EXPECT_EQ(ask({0x06, 0, 10, 0, 1}), (bytes{0x86, 0x0A}));
+}
+
+TEST_F(handler_test, slow_device_completes_later) {
+    build({std::chrono::milliseconds(50), false});
+    bytes out;
+    auto job = handler_->handle(1, bytes{0x06, 0, 10, 0, 7}, out);
+    ASSERT_TRUE(job);
+    EXPECT_TRUE(out.empty());
+    bool done = false;
+    job->start([&](bytes p) {
+        out = std::move(p);
+        done = true;
+    });
+    EXPECT_FALSE(done);  // the device has not answered yet
+    const auto t0 = std::chrono::steady_clock::now();
+    io_.run();
+    EXPECT_TRUE(done);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(45));
+    EXPECT_EQ(out, (bytes{0x06, 0, 10, 0, 7}));
+}
+
+TEST_F(handler_test, abandoned_write_sends_nothing_more) {
+    build({std::chrono::milliseconds(20), false});
+    bytes out;
+    auto job = handler_->handle(1, bytes{0x10, 0, 10, 0, 3, 6, 0, 9, 0, 0, 0, 10}, out);
+    ASSERT_TRUE(job);
+    int calls = 0;
+    job->start([&](bytes) { ++calls; });
+    job->abandon();  // the caller's deadline passed before the first slice was confirmed
+    io_.run();
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(ask({0x03, 0, 11, 0, 2}), (bytes{0x03, 4, 0, 0, 0, 160}));  // second slice never sent
+}
+
+}  // namespace
