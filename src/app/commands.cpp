@@ -2,12 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
 #include <iostream>
-#include <unistd.h>
 
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
             return kBadConfig;
         }
         std::cout << register_map::format_register_list(
-            *m, format == "csv" ? register_map::list_format::csv : register_map::list_format::markdown);
+            *m,
+            format == "csv" ? register_map::list_format::csv : register_map::list_format::markdown);
         return kOk;
     }
     if (*run || *demo) {

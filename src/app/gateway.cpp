@@ -51,7 +51,7 @@ std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
             continue;
         }
         dev->subscribe(spec, [image = u->image, ref](const core::value& v,
-                                                      std::chrono::steady_clock::time_point t) {
+                                                     std::chrono::steady_clock::time_point t) {
             image->update(ref, v, t);
         });
         specs[ref.index] = std::move(spec);
@@ -96,13 +96,19 @@ gateway::gateway(asio::io_context& io, const config::site_config& site)
         tcp_ = std::make_unique<modbus::tcp_server>(io, handler_, t, stats_);
     }
     if (m.rtu) {
-        modbus::rtu_options r{m.rtu->port, m.rtu->baud, m.rtu->parity, m.rtu->stop_bits,
-                              static_cast<std::uint8_t>(m.rtu->unit_id), millis(m.write_timeout)};
+        modbus::rtu_options r{m.rtu->port,
+                              m.rtu->baud,
+                              m.rtu->parity,
+                              m.rtu->stop_bits,
+                              static_cast<std::uint8_t>(m.rtu->unit_id),
+                              millis(m.write_timeout)};
         rtu_ = std::make_unique<modbus::rtu_server>(handler_, r, stats_);
     }
 }
 
-gateway::~gateway() { stop(); }
+gateway::~gateway() {
+    stop();
+}
 
 void gateway::start() {
     for (const auto& d : devices_) d->start();

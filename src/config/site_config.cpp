@@ -50,7 +50,8 @@ void read_rtu(const YAML::Node& n, const std::string& file, core::diagnostics& d
     rtu_config r;
     if (auto p = f.text("port", true)) r.port = *p;
     if (auto b = f.integer("baud", 300, 4'000'000)) r.baud = static_cast<int>(*b);
-    if (auto p = f.choice("parity", {"none", "even", "odd"})) r.parity = static_cast<char>(std::toupper((*p)[0]));
+    if (auto p = f.choice("parity", {"none", "even", "odd"}))
+        r.parity = static_cast<char>(std::toupper((*p)[0]));
     if (auto s = f.integer("stop_bits", 1, 2)) r.stop_bits = static_cast<int>(*s);
     if (auto u = f.integer("unit_id", 1, 247)) r.unit_id = static_cast<int>(*u);
     m.rtu = r;
@@ -67,7 +68,8 @@ void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics
         m.listen.reset();
     else if (auto l = f.text("listen"))
         m.listen = *l;
-    if (auto c = f.integer("max_connections", 1, 4096)) m.max_connections = static_cast<std::size_t>(*c);
+    if (auto c = f.integer("max_connections", 1, 4096))
+        m.max_connections = static_cast<std::size_t>(*c);
     if (auto s = seconds(f, "idle_timeout", 1, 86400)) m.idle_timeout = *s;
     if (auto s = seconds(f, "frame_timeout", 0.05, 60)) m.frame_timeout = *s;
     if (auto s = seconds(f, "write_timeout", 0.05, 120)) m.write_timeout = *s;
@@ -100,14 +102,16 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
         device_config dev;
         dev.name = kv.first.as<std::string>();
         dev.pos = {kv.second.Mark().line + 1, kv.second.Mark().column + 1};
-        const auto driver = kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"].Scalar() : "";
+        const auto driver =
+            kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"].Scalar() : "";
         if (driver == "static") {
-            yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"}, "device '" + dev.name + "'");
+            yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"},
+                          "device '" + dev.name + "'");
             read_static(f, dev);
         } else {
-            register_map::report(d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
-                                 "device '" + dev.name + "': unknown driver '" + driver +
-                                     "' (known: static)");
+            register_map::report(
+                d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
+                "device '" + dev.name + "': unknown driver '" + driver + "' (known: static)");
         }
         dev.driver = driver;
         site.devices.emplace(dev.name, std::move(dev));
@@ -127,7 +131,8 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
         if (auto id = f.integer("unit_id", 0, 255, true)) {
             u.unit_id = static_cast<int>(*id);
             if (!seen.insert(u.unit_id).second)
-                f.error(f.get("unit_id"), "unit id " + std::to_string(u.unit_id) + " is used twice");
+                f.error(f.get("unit_id"),
+                        "unit id " + std::to_string(u.unit_id) + " is used twice");
         }
         if (auto a = f.integer("address", 0, 65535)) u.address = static_cast<int>(*a);
         const auto dev = f.text("device", true);
@@ -171,7 +176,8 @@ site_config load_site_config(const std::string& file, core::diagnostics& diag) {
         f.missing("units");
     if (f.has("log")) {
         yaml_fields l(f.get("log"), file, diag, {"level"}, "log");
-        if (auto lv = l.choice("level", {"trace", "debug", "info", "warn", "error"})) site.log.level = *lv;
+        if (auto lv = l.choice("level", {"trace", "debug", "info", "warn", "error"}))
+            site.log.level = *lv;
     }
     return site;
 }

@@ -37,8 +37,7 @@ decode_status decode_write_coils(std::span<const std::uint8_t> p, request& r) {
         p.size() != 6 + bytes)
         return decode_status::illegal_value;
     r.values.resize(r.write_quantity);
-    for (std::size_t k = 0; k < r.write_quantity; ++k)
-        r.values[k] = (p[6 + k / 8] >> (k % 8)) & 1u;
+    for (std::size_t k = 0; k < r.write_quantity; ++k) r.values[k] = (p[6 + k / 8] >> (k % 8)) & 1u;
     return decode_status::ok;
 }
 
@@ -82,9 +81,11 @@ decode_status decode_request(std::span<const std::uint8_t> p, request& r) {
     r.values.clear();
     switch (r.function) {
         case fc::read_coils:
-        case fc::read_discrete_inputs: return decode_read(p, r, 2000);
+        case fc::read_discrete_inputs:
+            return decode_read(p, r, 2000);
         case fc::read_holding:
-        case fc::read_input: return decode_read(p, r, 125);
+        case fc::read_input:
+            return decode_read(p, r, 125);
         case fc::write_coil:
         case fc::write_register: {
             if (p.size() != 5) return decode_status::illegal_value;
@@ -99,16 +100,20 @@ decode_status decode_request(std::span<const std::uint8_t> p, request& r) {
             }
             return decode_status::ok;
         }
-        case fc::write_coils: return decode_write_coils(p, r);
-        case fc::write_registers: return decode_write_registers(p, r);
-        case fc::read_write: return decode_read_write(p, r);
+        case fc::write_coils:
+            return decode_write_coils(p, r);
+        case fc::write_registers:
+            return decode_write_registers(p, r);
+        case fc::read_write:
+            return decode_read_write(p, r);
         case fc::encapsulated:
             if (p.size() < 2 || p[1] != fc::mei_device_id) return decode_status::illegal_function;
             if (p.size() != 4 || p[2] < 1 || p[2] > 4) return decode_status::illegal_value;
             r.device_id_code = p[2];
             r.object_id = p[3];
             return decode_status::ok;
-        default: return decode_status::illegal_function;
+        default:
+            return decode_status::illegal_function;
     }
 }
 
@@ -139,9 +144,15 @@ void put_write_echo(std::vector<std::uint8_t>& out, const request& r) {
     out.push_back(r.function);
     put16(out, r.write_address);
     switch (r.function) {
-        case fc::write_coil: put16(out, r.values[0] ? 0xFF00 : 0x0000); break;
-        case fc::write_register: put16(out, r.values[0]); break;
-        default: put16(out, r.write_quantity); break;
+        case fc::write_coil:
+            put16(out, r.values[0] ? 0xFF00 : 0x0000);
+            break;
+        case fc::write_register:
+            put16(out, r.values[0]);
+            break;
+        default:
+            put16(out, r.write_quantity);
+            break;
     }
 }
 

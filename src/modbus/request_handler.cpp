@@ -12,28 +12,41 @@ namespace rm = register_map;
 exception_code exception_for(failure f) {
     switch (f) {
         case failure::unknown_function:
-        case failure::read_only_mode: return exception_code::illegal_function;
+        case failure::read_only_mode:
+            return exception_code::illegal_function;
         case failure::unmapped:
-        case failure::not_writable: return exception_code::illegal_address;
-        case failure::bad_value: return exception_code::illegal_value;
-        case failure::device_refused: return exception_code::device_failure;
-        case failure::device_busy: return exception_code::busy;
-        case failure::device_offline: return exception_code::gateway_path_unavailable;
+        case failure::not_writable:
+            return exception_code::illegal_address;
+        case failure::bad_value:
+            return exception_code::illegal_value;
+        case failure::device_refused:
+            return exception_code::device_failure;
+        case failure::device_busy:
+            return exception_code::busy;
+        case failure::device_offline:
+            return exception_code::gateway_path_unavailable;
         case failure::unknown_unit:
         case failure::device_timeout:
-        case failure::value_missing: return exception_code::gateway_target_failed;
+        case failure::value_missing:
+            return exception_code::gateway_target_failed;
     }
     return exception_code::device_failure;
 }
 
 failure failure_for(core::write_status s) {
     switch (s) {
-        case core::write_status::refused: return failure::device_refused;
-        case core::write_status::busy: return failure::device_busy;
-        case core::write_status::timeout: return failure::device_timeout;
-        case core::write_status::invalid: return failure::bad_value;
-        case core::write_status::offline: return failure::device_offline;
-        case core::write_status::ok: break;
+        case core::write_status::refused:
+            return failure::device_refused;
+        case core::write_status::busy:
+            return failure::device_busy;
+        case core::write_status::timeout:
+            return failure::device_timeout;
+        case core::write_status::invalid:
+            return failure::bad_value;
+        case core::write_status::offline:
+            return failure::device_offline;
+        case core::write_status::ok:
+            break;
     }
     return failure::device_refused;
 }
@@ -46,10 +59,14 @@ void fail(std::vector<std::uint8_t>& out, std::uint8_t function, failure f) {
 
 rm::table_kind read_table(std::uint8_t function) {
     switch (function) {
-        case fc::read_coils: return rm::table_kind::coils;
-        case fc::read_discrete_inputs: return rm::table_kind::discrete_inputs;
-        case fc::read_input: return rm::table_kind::input;
-        default: return rm::table_kind::holding;
+        case fc::read_coils:
+            return rm::table_kind::coils;
+        case fc::read_discrete_inputs:
+            return rm::table_kind::discrete_inputs;
+        case fc::read_input:
+            return rm::table_kind::input;
+        default:
+            return rm::table_kind::holding;
     }
 }
 
@@ -107,7 +124,7 @@ std::optional<failure> plan_write(const unit& u, const request& r, std::vector<w
 
 // Sends the planned writes one after another; each waits for the device's answer.
 class write_job final : public pending_write {
-public:
+  public:
     write_job(std::shared_ptr<const unit_router> router, const unit& u, request r,
               std::vector<write_slice> plan)
         : state_(std::make_shared<state>(std::move(router), u, std::move(r), std::move(plan))) {}
@@ -118,7 +135,7 @@ public:
     }
     void abandon() override { state_->abandoned = true; }
 
-private:
+  private:
     struct state {
         state(std::shared_ptr<const unit_router> rt, const unit& un, request rq,
               std::vector<write_slice> p)
@@ -168,8 +185,7 @@ void put_object(std::vector<std::uint8_t>& out, std::uint8_t id, const std::stri
 
 }  // namespace
 
-request_handler::request_handler(std::shared_ptr<const unit_router> router,
-                                 handler_options options)
+request_handler::request_handler(std::shared_ptr<const unit_router> router, handler_options options)
     : router_(std::move(router)), options_(std::move(options)) {}
 
 std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
@@ -225,9 +241,9 @@ std::unique_ptr<pending_write> request_handler::write(const unit& u, request r,
 void request_handler::device_identification(const unit& u, const request& r,
                                             std::vector<std::uint8_t>& out) const {
     const std::string model = u.image->map().name;
-    const std::array<const std::string*, 6> objects = {
-        &options_.id.vendor, &model,             &options_.id.version,
-        &options_.id.url,    &options_.id.product, &model};
+    const std::array<const std::string*, 6> objects = {&options_.id.vendor,  &model,
+                                                       &options_.id.version, &options_.id.url,
+                                                       &options_.id.product, &model};
     // Basic category = objects 0..2, regular = 0..5 (we have no extended objects).
     const std::uint8_t last = r.device_id_code == 1 ? 2 : 5;
     std::uint8_t first = r.object_id;
@@ -236,8 +252,8 @@ void request_handler::device_identification(const unit& u, const request& r,
     } else if (first > last) {
         first = 0;  // spec: an unknown start object restarts at the category's first
     }
-    out.insert(out.end(), {fc::encapsulated, fc::mei_device_id, r.device_id_code, 0x82, 0x00,
-                           0x00});
+    out.insert(out.end(),
+               {fc::encapsulated, fc::mei_device_id, r.device_id_code, 0x82, 0x00, 0x00});
     const auto count_at = out.size();
     out.push_back(0);
     const std::uint8_t stop = r.device_id_code == 4 ? first : last;

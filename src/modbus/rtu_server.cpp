@@ -27,7 +27,9 @@ rtu_server::rtu_server(std::shared_ptr<const request_handler> handler, rtu_optio
                        server_stats& stats)
     : handler_(std::move(handler)), options_(std::move(options)), stats_(stats) {}
 
-rtu_server::~rtu_server() { stop(); }
+rtu_server::~rtu_server() {
+    stop();
+}
 
 void rtu_server::start() {
     modbus_t* ctx = modbus_new_rtu(options_.port.c_str(), options_.baud, options_.parity, 8,
@@ -86,7 +88,8 @@ void rtu_server::serve(const std::uint8_t* adu, int length) {
             put_exception(out, pdu[0], exception_for(failure::device_timeout));
         }
     }
-    if (out.size() > 1 && (out[1] & 0x80)) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+    if (out.size() > 1 && (out[1] & 0x80))
+        stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
     if (slave == 0) return;
     // libmodbus adds the CRC; send_raw_request only builds the (slave, function) header.
     modbus_send_raw_request(raw(ctx_), out.data(), static_cast<int>(out.size()));

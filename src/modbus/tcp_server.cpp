@@ -15,9 +15,11 @@ namespace {
 
 tcp::endpoint parse_endpoint(const std::string& text) {
     const auto colon = text.rfind(':');
-    if (colon == std::string::npos) throw std::runtime_error("listen address '" + text + "' needs :port");
+    if (colon == std::string::npos)
+        throw std::runtime_error("listen address '" + text + "' needs :port");
     std::string host = text.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
     boost::system::error_code ec;
     const auto addr = host.empty() ? asio::ip::address(asio::ip::address_v4::any())
                                    : asio::ip::make_address(host, ec);
@@ -66,15 +68,18 @@ void tcp_server::stop() {
     sessions_.clear();
 }
 
-tcp::endpoint tcp_server::local_endpoint() const { return acceptor_.local_endpoint(); }
+tcp::endpoint tcp_server::local_endpoint() const {
+    return acceptor_.local_endpoint();
+}
 
 void tcp_server::set_handler(std::shared_ptr<const request_handler> handler) {
     handler_ = std::move(handler);
 }
 
 void tcp_server::do_accept() {
-    acceptor_.async_accept(
-        [this](boost::system::error_code ec, tcp::socket socket) { on_accept(ec, std::move(socket)); });
+    acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+        on_accept(ec, std::move(socket));
+    });
 }
 
 void tcp_server::on_accept(boost::system::error_code ec, tcp::socket socket) {
@@ -101,7 +106,8 @@ void tcp_server::on_accept(boost::system::error_code ec, tcp::socket socket) {
     } else {
         stats_.connections_total.fetch_add(1, std::memory_order_relaxed);
         stats_.connections_open.fetch_add(1, std::memory_order_relaxed);
-        auto s = std::make_shared<tcp_session>(std::move(socket), handler_, options_, stats_, *this);
+        auto s =
+            std::make_shared<tcp_session>(std::move(socket), handler_, options_, stats_, *this);
         sessions_.emplace(s.get(), s);
         s->start();
     }
@@ -119,8 +125,9 @@ void tcp_server::refuse(tcp::socket& socket, const char* why) {
         ++refusals_unlogged_;
         return;
     }
-    spdlog::get("modbus")->warn("refused connection from {}: {} ({} more refused since last report)",
-                                remote.address().to_string(), why, refusals_unlogged_);
+    spdlog::get("modbus")->warn(
+        "refused connection from {}: {} ({} more refused since last report)",
+        remote.address().to_string(), why, refusals_unlogged_);
     refusals_unlogged_ = 0;
     last_refusal_log_ = now;
 }

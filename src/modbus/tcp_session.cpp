@@ -12,13 +12,13 @@ namespace asio = boost::asio;
 using std::chrono::steady_clock;
 
 namespace {
-constexpr std::size_t kMbapHeader = 7;        // transaction, protocol, length, unit
+constexpr std::size_t kMbapHeader = 7;              // transaction, protocol, length, unit
 constexpr std::size_t kMaxOutBuffered = 64 * 1024;  // stop reading while a client does not read
 }  // namespace
 
 tcp_session::tcp_session(asio::ip::tcp::socket socket,
-                         std::shared_ptr<const request_handler> handler,
-                         const tcp_options& options, server_stats& stats, tcp_server& server)
+                         std::shared_ptr<const request_handler> handler, const tcp_options& options,
+                         server_stats& stats, tcp_server& server)
     : socket_(std::move(socket)),
       handler_(std::move(handler)),
       options_(options),
@@ -40,7 +40,9 @@ void tcp_session::start() {
     do_read();
 }
 
-void tcp_session::stop() { close(nullptr); }
+void tcp_session::stop() {
+    close(nullptr);
+}
 
 bool tcp_session::want_read() const {
     return !closed_ && !reading_ && rx_len_ < rx_.size() && out_.size() < kMaxOutBuffered;
@@ -140,7 +142,8 @@ void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std:
     });
 }
 
-void tcp_session::append_response(const std::uint8_t* header, const std::vector<std::uint8_t>& pdu) {
+void tcp_session::append_response(const std::uint8_t* header,
+                                  const std::vector<std::uint8_t>& pdu) {
     out_.insert(out_.end(), header, header + kMbapHeader);
     out_.insert(out_.end(), pdu.begin(), pdu.end());
     const auto len = pdu.size() + 1;
@@ -192,10 +195,11 @@ void tcp_session::on_timer(boost::system::error_code ec) {
     const auto now = steady_clock::now();
     if (partial_since_ != time_point{} && now - partial_since_ >= options_.frame_timeout)
         return close("incomplete frame timed out");
-    if (!pending_ && now - last_activity_ >= options_.idle_timeout)
-        return close("idle timeout");
-    auto next = std::max(last_activity_ + options_.idle_timeout, now + std::chrono::milliseconds(10));
-    if (partial_since_ != time_point{}) next = std::min(next, partial_since_ + options_.frame_timeout);
+    if (!pending_ && now - last_activity_ >= options_.idle_timeout) return close("idle timeout");
+    auto next =
+        std::max(last_activity_ + options_.idle_timeout, now + std::chrono::milliseconds(10));
+    if (partial_since_ != time_point{})
+        next = std::min(next, partial_since_ + options_.frame_timeout);
     arm_timer(next);
 }
 

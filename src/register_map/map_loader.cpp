@@ -1,9 +1,9 @@
 #include "vxbridge/register_map/map_loader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <map>
-#include <regex>
 
 #include "vxbridge/register_map/yaml_fields.hpp"
 
@@ -11,15 +11,22 @@ namespace vx::register_map {
 
 namespace {
 
-constexpr std::string_view kMapKeys[] = {
-    "schema", "name", "driver", "description", "word_order", "max_age",
-    "registers", "holding", "input", "coils", "discrete_inputs"};
+constexpr std::string_view kMapKeys[] = {"schema",     "name",    "driver",         "description",
+                                         "word_order", "max_age", "registers",      "holding",
+                                         "input",      "coils",   "discrete_inputs"};
 constexpr std::string_view kRegisterKeys[] = {
-    "name", "address", "type", "length", "scale", "unit", "access", "min", "max", "enum",
-    "source", "persist", "unavailable", "poll", "description", "word_order"};
-constexpr std::string_view kBitKeys[] = {
-    "name", "address", "type", "access", "source", "persist", "unavailable", "poll",
-    "description"};
+    "name", "address", "type",   "length",  "scale",       "unit", "access",      "min",
+    "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order"};
+constexpr std::string_view kBitKeys[] = {"name",    "address",     "type", "access",     "source",
+                                         "persist", "unavailable", "poll", "description"};
+
+// Names become CSV columns and log words: letters, digits, '_' and '.', not starting with a digit.
+bool valid_name(const std::string& n) {
+    if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) return false;
+    for (char c : n)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+    return true;
+}
 
 struct map_context {
     const std::string& file;
@@ -38,7 +45,8 @@ std::optional<core::point_ref> read_source(yaml_fields& f) {
     bool first = true;
     for (const auto& kv : n) {
         if (!kv.second.IsScalar()) {
-            f.error(kv.second, "source '" + kv.first.as<std::string>() + "' must be a single value");
+            f.error(kv.second,
+                    "source '" + kv.first.as<std::string>() + "' must be a single value");
             return std::nullopt;
         }
         if (first) {
@@ -78,7 +86,8 @@ void check_entry(yaml_fields& f, const register_entry& e) {
     if (!numeric && f.has("scale")) f.error(f.get("scale"), "'scale' needs a numeric type");
     if (!numeric && (f.has("min") || f.has("max")))
         f.error("'min'/'max' need a numeric type, not " + std::string(name_of(e.type)));
-    if (!is_integer(e.type) && f.has("enum")) f.error(f.get("enum"), "'enum' needs an integer type");
+    if (!is_integer(e.type) && f.has("enum"))
+        f.error(f.get("enum"), "'enum' needs an integer type");
     if (e.type == value_type::pad) {
         if (e.access == access_mode::rw) f.error(f.get("access"), "pad registers are read-only");
         if (f.has("source")) f.error(f.get("source"), "pad registers have no source");
@@ -131,10 +140,9 @@ std::optional<register_entry> read_entry(const YAML::Node& n, map_context& ctx, 
     register_entry e;
     e.pos = {n.Mark().line + 1, n.Mark().column + 1};
     e.order = ctx.order;
-    static const std::regex kName("[A-Za-z_][A-Za-z0-9_.]*");
     if (auto s = f.text("name", true)) {
         e.name = *s;
-        if (!std::regex_match(e.name, kName))
+        if (!valid_name(e.name))
             f.error(f.get("name"), "name '" + e.name + "' must be letters, digits, _ and .");
     }
     if (auto a = f.integer("address", 0, 65535, true)) e.address = static_cast<std::uint16_t>(*a);
@@ -146,8 +154,8 @@ std::optional<register_entry> read_entry(const YAML::Node& n, map_context& ctx, 
         if (auto vt = parse_value_type(*t); vt && *vt != value_type::bit)
             e.type = *vt;
         else
-            f.error(f.get("type"), "unknown type '" + *t +
-                                       "' (u16 i16 u32 i32 u64 i64 f32 f64 string pad)");
+            f.error(f.get("type"),
+                    "unknown type '" + *t + "' (u16 i16 u32 i32 u64 i64 f32 f64 string pad)");
     }
     if (auto l = f.integer("length", 1, 125)) e.length = static_cast<unsigned>(*l);
     if (auto s = f.number("scale")) e.scale = *s;
@@ -168,7 +176,8 @@ std::optional<register_entry> read_entry(const YAML::Node& n, map_context& ctx, 
                   {"slow", core::poll_class::slow},
                   {"once", core::poll_class::once}});
     if (auto d = f.text("description")) e.description = *d;
-    parse_choice(f, "word_order", e.order, {{"big", word_order::big}, {"little", word_order::little}});
+    parse_choice(f, "word_order", e.order,
+                 {{"big", word_order::big}, {"little", word_order::little}});
     check_entry(f, e);
     return e;
 }
@@ -227,10 +236,12 @@ std::shared_ptr<const register_map> load_map(const std::string& file, core::diag
             map_context ctx{file, local, m->order};
             m->separate_tables = f.has("holding") || f.has("input");
             if (m->separate_tables && f.has("registers"))
-                f.error(f.get("registers"), "give either 'registers' or 'holding'/'input', not both");
+                f.error(f.get("registers"),
+                        "give either 'registers' or 'holding'/'input', not both");
             if (!f.has("registers") && !m->separate_tables && !f.has("coils") &&
                 !f.has("discrete_inputs"))
-                f.error("a map needs 'registers' (or 'holding'/'input', 'coils', 'discrete_inputs')");
+                f.error(
+                    "a map needs 'registers' (or 'holding'/'input', 'coils', 'discrete_inputs')");
             read_table(f.get(m->separate_tables ? "holding" : "registers"), ctx, m->holding, false,
                        m->separate_tables ? "holding" : "registers");
             read_table(f.get("input"), ctx, m->input, false, "input");

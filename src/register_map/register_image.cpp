@@ -47,10 +47,14 @@ register_image::register_image(std::shared_ptr<const register_map> map)
 
 const register_image::table_image& register_image::image(table_kind t) const {
     switch (t) {
-        case table_kind::holding: return holding_;
-        case table_kind::input: return map_->separate_tables ? input_ : holding_;
-        case table_kind::coils: return coils_;
-        case table_kind::discrete_inputs: return discrete_;
+        case table_kind::holding:
+            return holding_;
+        case table_kind::input:
+            return map_->separate_tables ? input_ : holding_;
+        case table_kind::coils:
+            return coils_;
+        case table_kind::discrete_inputs:
+            return discrete_;
     }
     return holding_;
 }
@@ -61,8 +65,8 @@ const register_entry& register_image::entry(entry_ref r) const {
 
 std::vector<entry_ref> register_image::entries() const {
     std::vector<entry_ref> out;
-    for (auto t : {table_kind::holding, table_kind::input, table_kind::coils,
-                   table_kind::discrete_inputs}) {
+    for (auto t :
+         {table_kind::holding, table_kind::input, table_kind::coils, table_kind::discrete_inputs}) {
         if (t == table_kind::input && !map_->separate_tables) continue;
         const auto n = image(t).table->entries.size();
         for (std::uint32_t i = 0; i < n; ++i) out.push_back({t, i});

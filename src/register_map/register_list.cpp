@@ -13,7 +13,8 @@ std::string source_text(const register_entry& e) {
 
 std::string enum_text(const register_entry& e) {
     std::string s;
-    for (const auto& [k, v] : e.enumeration) s += (s.empty() ? "" : "; ") + std::to_string(k) + "=" + v;
+    for (const auto& [k, v] : e.enumeration)
+        s += (s.empty() ? "" : "; ") + std::to_string(k) + "=" + v;
     return s;
 }
 
@@ -44,13 +45,15 @@ std::string format_register_list(const register_map& map, list_format format) {
     if (md) {
         out << "# " << map.name << "\n\n";
         if (!map.description.empty()) out << map.description << "\n\n";
-        out << "Addresses are 0-based PDU addresses. register = round(value x scale); a write gives "
+        out << "Addresses are 0-based PDU addresses. register = round(value x scale); a write "
+               "gives "
                "value = register / scale. Multi-register values: "
             << (map.order == word_order::big ? "high word first" : "low word first") << ".\n\n";
         out << "| table | address | name | type | regs | scale | unit | access | range | enum | "
                "source | description |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     } else {
-        out << "table,address,name,type,registers,scale,unit,access,min,max,enum,source,description\n";
+        out << "table,address,name,type,registers,scale,unit,access,min,max,enum,source,"
+               "description\n";
     }
     for (const auto& [table, e] : map.all_entries()) {
         const std::string tname(map.separate_tables || table != table_kind::holding
@@ -63,7 +66,8 @@ std::string format_register_list(const register_map& map, list_format format) {
             out << "| " << tname << " | " << e->address << " | " << e->name << " | "
                 << name_of(e->type) << " | " << e->width() << " | " << number(e->scale) << " | "
                 << e->unit << " | " << access << " | " << range << " | " << md_field(enum_text(*e))
-                << " | " << md_field(source_text(*e)) << " | " << md_field(e->description) << " |\n";
+                << " | " << md_field(source_text(*e)) << " | " << md_field(e->description)
+                << " |\n";
         } else {
             out << tname << "," << e->address << "," << e->name << "," << name_of(e->type) << ","
                 << e->width() << "," << number(e->scale) << "," << csv_field(e->unit) << ","

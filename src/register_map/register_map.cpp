@@ -4,10 +4,14 @@ namespace vx::register_map {
 
 const register_table& register_map::table(table_kind k) const {
     switch (k) {
-        case table_kind::holding: return holding;
-        case table_kind::input: return separate_tables ? input : holding;
-        case table_kind::coils: return coils;
-        case table_kind::discrete_inputs: return discrete_inputs;
+        case table_kind::holding:
+            return holding;
+        case table_kind::input:
+            return separate_tables ? input : holding;
+        case table_kind::coils:
+            return coils;
+        case table_kind::discrete_inputs:
+            return discrete_inputs;
     }
     return holding;
 }
@@ -26,10 +30,14 @@ std::vector<std::pair<table_kind, const register_entry*>> register_map::all_entr
 
 std::string_view name_of(table_kind k) {
     switch (k) {
-        case table_kind::holding: return "holding";
-        case table_kind::input: return "input";
-        case table_kind::coils: return "coils";
-        case table_kind::discrete_inputs: return "discrete_inputs";
+        case table_kind::holding:
+            return "holding";
+        case table_kind::input:
+            return "input";
+        case table_kind::coils:
+            return "coils";
+        case table_kind::discrete_inputs:
+            return "discrete_inputs";
     }
     return "?";
 }

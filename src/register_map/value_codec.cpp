@@ -30,15 +30,24 @@ std::uint64_t get_words(std::span<const std::uint16_t> in, word_order order) {
 
 std::uint64_t sentinel_raw(value_type t) {
     switch (t) {
-        case value_type::u16: return 0xFFFF;
-        case value_type::i16: return 0x8000;
-        case value_type::u32: return 0xFFFFFFFF;
-        case value_type::i32: return 0x80000000;
-        case value_type::u64: return ~std::uint64_t{0};
-        case value_type::i64: return std::uint64_t{1} << 63;
-        case value_type::f32: return 0x7FC00000;  // quiet NaN
-        case value_type::f64: return 0x7FF8000000000000;
-        default: return 0;
+        case value_type::u16:
+            return 0xFFFF;
+        case value_type::i16:
+            return 0x8000;
+        case value_type::u32:
+            return 0xFFFFFFFF;
+        case value_type::i32:
+            return 0x80000000;
+        case value_type::u64:
+            return ~std::uint64_t{0};
+        case value_type::i64:
+            return std::uint64_t{1} << 63;
+        case value_type::f32:
+            return 0x7FC00000;  // quiet NaN
+        case value_type::f64:
+            return 0x7FF8000000000000;
+        default:
+            return 0;
     }
 }
 
@@ -115,16 +124,23 @@ encode_status encode(const register_entry& e, const core::value& v, std::span<st
     const bool use_exact = exact && e.scale == 1.0 && status == encode_status::ok;
     switch (e.type) {
         case value_type::u64:
-            put_words(use_exact ? static_cast<std::uint64_t>(*exact) : static_cast<std::uint64_t>(x),
-                      e.order, out);
+            put_words(
+                use_exact ? static_cast<std::uint64_t>(*exact) : static_cast<std::uint64_t>(x),
+                e.order, out);
             break;
         case value_type::i64:
             put_words(use_exact ? static_cast<std::uint64_t>(*exact) : signed_raw(x, 64), e.order,
                       out);
             break;
-        case value_type::i16: put_words(signed_raw(x, 16), e.order, out); break;
-        case value_type::i32: put_words(signed_raw(x, 32), e.order, out); break;
-        default: put_words(static_cast<std::uint64_t>(x), e.order, out); break;
+        case value_type::i16:
+            put_words(signed_raw(x, 16), e.order, out);
+            break;
+        case value_type::i32:
+            put_words(signed_raw(x, 32), e.order, out);
+            break;
+        default:
+            put_words(static_cast<std::uint64_t>(x), e.order, out);
+            break;
     }
     return status;
 }
@@ -136,9 +152,15 @@ std::optional<double> raw_number(const register_entry& e, std::span<const std::u
                                  std::int64_t& as_int) {
     const std::uint64_t raw = get_words(in, e.order);
     switch (e.type) {
-        case value_type::i16: as_int = static_cast<std::int16_t>(raw); break;
-        case value_type::i32: as_int = static_cast<std::int32_t>(raw); break;
-        case value_type::i64: as_int = static_cast<std::int64_t>(raw); break;
+        case value_type::i16:
+            as_int = static_cast<std::int16_t>(raw);
+            break;
+        case value_type::i32:
+            as_int = static_cast<std::int32_t>(raw);
+            break;
+        case value_type::i64:
+            as_int = static_cast<std::int64_t>(raw);
+            break;
         case value_type::f32: {
             const double f = std::bit_cast<float>(static_cast<std::uint32_t>(raw));
             if (std::isnan(f)) return std::nullopt;
@@ -156,7 +178,9 @@ std::optional<double> raw_number(const register_entry& e, std::span<const std::u
                 return static_cast<double>(raw);
             as_int = static_cast<std::int64_t>(raw);
             break;
-        default: as_int = static_cast<std::int64_t>(raw); break;
+        default:
+            as_int = static_cast<std::int64_t>(raw);
+            break;
     }
     return static_cast<double>(as_int);
 }
@@ -164,28 +188,38 @@ std::optional<double> raw_number(const register_entry& e, std::span<const std::u
 }  // namespace
 
 decoded_write decode_write(const register_entry& e, std::span<const std::uint16_t> in) {
-    if (e.access != access_mode::rw || e.type == value_type::pad)
-        return {{}, decode_error::not_writable};
+    decoded_write out;
+    if (e.access != access_mode::rw || e.type == value_type::pad) {
+        out.error = decode_error::not_writable;
+        return out;
+    }
     if (e.type == value_type::string) {
         std::string s;
         for (auto w : in)
             for (auto c : {static_cast<char>(w >> 8), static_cast<char>(w & 0xFF)})
                 if (c != '\0') s.push_back(c);
-        return {s, decode_error::none};
+        out.v = std::move(s);
+        return out;
     }
     std::int64_t as_int = 0;
     const auto raw = raw_number(e, in, as_int);
-    if (!raw) return {{}, decode_error::not_a_number};
+    if (!raw) {
+        out.error = decode_error::not_a_number;
+        return out;
+    }
     const double eng = *raw / e.scale;
-    core::value v = eng;
-    if (is_integer(e.type) && e.scale == 1.0) v = as_int;
+    if (is_integer(e.type) && e.scale == 1.0)
+        out.v = as_int;
+    else
+        out.v = eng;
     if (!e.enumeration.empty()) {
         const double r = std::round(eng);
         if (r != eng || !e.enumeration.contains(static_cast<std::int64_t>(r)))
-            return {v, decode_error::not_in_enum};
+            out.error = decode_error::not_in_enum;
     }
-    if ((e.min && eng < *e.min) || (e.max && eng > *e.max)) return {v, decode_error::out_of_range};
-    return {v, decode_error::none};
+    if (out.error == decode_error::none && ((e.min && eng < *e.min) || (e.max && eng > *e.max)))
+        out.error = decode_error::out_of_range;
+    return out;
 }
 
 }  // namespace vx::register_map

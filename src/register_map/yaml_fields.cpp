@@ -40,7 +40,9 @@ yaml_fields::yaml_fields(const YAML::Node& node, const std::string& file, core::
     }
 }
 
-bool yaml_fields::has(const char* key) const { return is_map_ && node_[key].IsDefined(); }
+bool yaml_fields::has(const char* key) const {
+    return is_map_ && node_[key].IsDefined();
+}
 
 YAML::Node yaml_fields::get(const char* key) const {
     if (!is_map_) return YAML::Node();
@@ -51,7 +53,9 @@ void yaml_fields::error(const YAML::Node& at, const std::string& message) {
     report(diag_, file_, at, message);
 }
 
-void yaml_fields::error(const std::string& message) { report(diag_, file_, node_, message); }
+void yaml_fields::error(const std::string& message) {
+    report(diag_, file_, node_, message);
+}
 
 void yaml_fields::missing(const char* key) {
     error(what_ + " needs '" + key + "'");

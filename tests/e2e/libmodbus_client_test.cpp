@@ -26,12 +26,18 @@ namespace {
 const std::string kMap = std::string(VXBRIDGE_SOURCE_DIR) + "/maps/examples/static-example.yaml";
 
 std::string site_config(const std::string& modbus_extra = "") {
-    return "modbus:\n  listen: 127.0.0.1:0\n  write_timeout: 1\n  frame_timeout: 0.5\n" + modbus_extra +
+    return "modbus:\n  listen: 127.0.0.1:0\n  write_timeout: 1\n  frame_timeout: 0.5\n" +
+           modbus_extra +
            "devices:\n  mem: {driver: static}\n  slow: {driver: static, latency: 0.4}\n"
            "  gone: {driver: static, offline: true}\n"
-           "units:\n  - {unit_id: 1, device: mem, map: " + kMap + "}\n"
-           "  - {unit_id: 2, device: slow, map: " + kMap + "}\n"
-           "  - {unit_id: 3, device: gone, map: " + kMap + "}\n";
+           "units:\n  - {unit_id: 1, device: mem, map: " +
+           kMap +
+           "}\n"
+           "  - {unit_id: 2, device: slow, map: " +
+           kMap +
+           "}\n"
+           "  - {unit_id: 3, device: gone, map: " +
+           kMap + "}\n";
 }
 
 struct client {
@@ -58,13 +64,16 @@ struct raw_socket {
         connected = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     }
     ~raw_socket() { close(fd); }
-    void send_bytes(const bytes& b) const { ASSERT_EQ(send(fd, b.data(), b.size(), MSG_NOSIGNAL), ssize_t(b.size())); }
+    void send_bytes(const bytes& b) const {
+        ASSERT_EQ(send(fd, b.data(), b.size(), MSG_NOSIGNAL), ssize_t(b.size()));
+    }
     // Reads until `n` bytes arrived or the timeout; returns what came.
     bytes recv_bytes(std::size_t n, std::chrono::milliseconds timeout = 2s) const {
         bytes out;
         const auto end = std::chrono::steady_clock::now() + timeout;
         while (out.size() < n) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                end - std::chrono::steady_clock::now());
             pollfd p{fd, POLLIN, 0};
             if (left.count() <= 0 || poll(&p, 1, int(left.count())) <= 0) break;
             std::uint8_t buf[512];
@@ -86,7 +95,7 @@ struct raw_socket {
 };
 
 class bridge_test : public ::testing::Test {
-protected:
+  protected:
     static void SetUpTestSuite() {
         bridge_ = new vx::test::bridge(vx::test::write_temp_config("site.yaml", site_config()));
     }
@@ -104,12 +113,20 @@ TEST_F(bridge_test, reads_every_type) {
     ASSERT_TRUE(c.connected);
     std::uint16_t r[28];
     ASSERT_EQ(modbus_read_registers(c.ctx, 0, 28, r), 28) << modbus_strerror(errno);
-    EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes{std::uint8_t(r[0] >> 8), std::uint8_t(r[0]), std::uint8_t(r[1] >> 8), std::uint8_t(r[1]), std::uint8_t(r[2] >> 8), std::uint8_t(r[2]), std::uint8_t(r[3] >> 8), std::uint8_t(r[3])}.data()), 8), "VXB-0001");
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes{
+                              std::uint8_t(r[0] >> 8), std::uint8_t(r[0]), std::uint8_t(r[1] >> 8),
+                              std::uint8_t(r[1]), std::uint8_t(r[2] >> 8), std::uint8_t(r[2]),
+                              std::uint8_t(r[3] >> 8), std::uint8_t(r[3])}
+                                                            .data()),
+                          8),
+              "VXB-0001");
     EXPECT_EQ((std::uint32_t(r[6]) << 16) | r[7], 10203u);  // u32 firmware
-    EXPECT_EQ(r[8], 0xFFFF);                               // pad
-    EXPECT_EQ(r[10], 2304);                                // 230.4 V x 10
-    EXPECT_EQ(std::int16_t(r[11]), -125);                  // -12.5 A x 10
-    EXPECT_EQ((std::uint64_t(r[12]) << 48) | (std::uint64_t(r[13]) << 32) | (std::uint64_t(r[14]) << 16) | r[15], 123456789012ull);
+    EXPECT_EQ(r[8], 0xFFFF);                                // pad
+    EXPECT_EQ(r[10], 2304);                                 // 230.4 V x 10
+    EXPECT_EQ(std::int16_t(r[11]), -125);                   // -12.5 A x 10
+    EXPECT_EQ((std::uint64_t(r[12]) << 48) | (std::uint64_t(r[13]) << 32) |
+                  (std::uint64_t(r[14]) << 16) | r[15],
+              123456789012ull);
     EXPECT_EQ(std::int32_t((std::uint32_t(r[16]) << 16) | r[17]), -1500);
     EXPECT_FLOAT_EQ(modbus_get_float_abcd(&r[18]), 21.5f);
     std::uint64_t f64 = 0;
@@ -178,17 +195,17 @@ int exception_of(int port, int unit, const bytes& pdu) {
 }
 
 TEST_F(bridge_test, every_exception_code) {
-    EXPECT_EQ(exception_of(port(), 1, {0x08, 0, 0, 0, 0}), 0x01);        // unknown function
-    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 40, 0, 1}), 0x02);       // unmapped
-    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 0, 0, 126}), 0x03);      // bad quantity
-    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 110, 0, 1}), 0x04);      // device refuses
-    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 111, 0, 1}), 0x06);      // device busy
-    EXPECT_EQ(exception_of(port(), 3, {0x03, 0, 0, 0, 1}), 0x0A);        // device offline
-    EXPECT_EQ(exception_of(port(), 9, {0x03, 0, 0, 0, 1}), 0x0B);        // unknown unit
-    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 31, 0, 1}), 0x0B);       // unavailable: exception
+    EXPECT_EQ(exception_of(port(), 1, {0x08, 0, 0, 0, 0}), 0x01);    // unknown function
+    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 40, 0, 1}), 0x02);   // unmapped
+    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 0, 0, 126}), 0x03);  // bad quantity
+    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 110, 0, 1}), 0x04);  // device refuses
+    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 111, 0, 1}), 0x06);  // device busy
+    EXPECT_EQ(exception_of(port(), 3, {0x03, 0, 0, 0, 1}), 0x0A);    // device offline
+    EXPECT_EQ(exception_of(port(), 9, {0x03, 0, 0, 0, 1}), 0x0B);    // unknown unit
+    EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 31, 0, 1}), 0x0B);   // unavailable: exception
     const auto t0 = std::chrono::steady_clock::now();
-    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 112, 0, 1}), 0x0B);      // device never answers
-    EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);             // after write_timeout
+    EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 112, 0, 1}), 0x0B);  // device never answers
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);         // after write_timeout
 }
 
 TEST_F(bridge_test, device_identification) {
@@ -223,9 +240,8 @@ TEST_F(bridge_test, slow_device_does_not_hold_up_other_clients) {
 TEST_F(bridge_test, pipelined_requests_are_answered_in_order) {
     raw_socket s(port());
     // A write to the slow unit, then two reads: the reads must not overtake the write.
-    s.send_bytes({0, 1, 0, 0, 0, 6, 2, 0x06, 0, 100, 0, 9,
-                  0, 2, 0, 0, 0, 6, 1, 0x03, 0, 10, 0, 1,
-                  0, 3, 0, 0, 0, 6, 2, 0x03, 0, 100, 0, 1});
+    s.send_bytes({0, 1,    0, 0,  0, 6, 2, 0x06, 0, 100, 0, 9, 0, 2,    0, 0,   0, 6,
+                  1, 0x03, 0, 10, 0, 1, 0, 3,    0, 0,   0, 6, 2, 0x03, 0, 100, 0, 1});
     const auto r = s.recv_bytes(12 + 11 + 11, 3s);
     ASSERT_EQ(r.size(), 34u);
     EXPECT_EQ(r[1], 1);
@@ -244,7 +260,8 @@ TEST_F(bridge_test, half_frame_stalls_only_its_own_connection) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 50; ++i) ASSERT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
     EXPECT_LT(std::chrono::steady_clock::now() - t0, 250ms);
-    EXPECT_TRUE(stalled.closed_by_peer(2s)) << "frame_timeout (0.5 s) must close the stalled client";
+    EXPECT_TRUE(stalled.closed_by_peer(2s))
+        << "frame_timeout (0.5 s) must close the stalled client";
 }
 
 TEST_F(bridge_test, one_byte_at_a_time_is_served) {
@@ -295,7 +312,9 @@ TEST_F(bridge_test, serves_256_concurrent_clients) {
             for (int i = t; i < kClients; i += 16) {
                 std::uint16_t r[4];
                 for (int k = 0; k < 5; ++k)
-                    if (modbus_read_registers(clients[std::size_t(i)]->ctx, 10, 2, r) == 2 && r[0] == 2304) ++ok;
+                    if (modbus_read_registers(clients[std::size_t(i)]->ctx, 10, 2, r) == 2 &&
+                        r[0] == 2304)
+                        ++ok;
             }
         });
     for (auto& t : threads) t.join();
@@ -304,8 +323,8 @@ TEST_F(bridge_test, serves_256_concurrent_clients) {
 
 // Instances with their own limits.
 TEST(bridge_limits, connection_limit_and_idle_timeout) {
-    vx::test::bridge b(vx::test::write_temp_config("limits.yaml",
-        site_config("  max_connections: 3\n  idle_timeout: 1\n")));
+    vx::test::bridge b(vx::test::write_temp_config(
+        "limits.yaml", site_config("  max_connections: 3\n  idle_timeout: 1\n")));
     std::vector<std::unique_ptr<client>> cs;
     for (int i = 0; i < 3; ++i) cs.push_back(std::make_unique<client>(b.port));
     std::uint16_t r;
@@ -324,12 +343,14 @@ TEST(bridge_limits, connection_limit_and_idle_timeout) {
 }
 
 TEST(bridge_limits, allow_list_refuses_other_addresses) {
-    vx::test::bridge b(vx::test::write_temp_config("allow.yaml", site_config("  allow: [10.0.0.0/8]\n")));
+    vx::test::bridge b(
+        vx::test::write_temp_config("allow.yaml", site_config("  allow: [10.0.0.0/8]\n")));
     raw_socket s(b.port);
     EXPECT_TRUE(s.closed_by_peer(1s));
     EXPECT_NE(b.proc.wait_for("not in the allow-list", 2s), "");
     EXPECT_EQ(b.proc.stop(), 0);
-    vx::test::bridge ok(vx::test::write_temp_config("allow2.yaml", site_config("  allow: [127.0.0.0/8]\n")));
+    vx::test::bridge ok(
+        vx::test::write_temp_config("allow2.yaml", site_config("  allow: [127.0.0.0/8]\n")));
     client c(ok.port);
     std::uint16_t r;
     EXPECT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
@@ -346,9 +367,11 @@ TEST(bridge_limits, read_only_mode) {
 
 TEST(bridge_cli, check_reports_every_problem_and_exits_2) {
     const auto map = vx::test::write_temp_config("bad-map.yaml",
-        "schema: 1\nname: x\ndriver: static\nregisters:\n"
-        "  - {name: a, address: 0, type: u99}\n  - {name: b, address: 1, type: u16, source: {ram: x}}\n");
-    const auto cfg = vx::test::write_temp_config("bad-site.yaml",
+                                                 "schema: 1\nname: x\ndriver: static\nregisters:\n"
+                                                 "  - {name: a, address: 0, type: u99}\n  - {name: "
+                                                 "b, address: 1, type: u16, source: {ram: x}}\n");
+    const auto cfg = vx::test::write_temp_config(
+        "bad-site.yaml",
         "modbus: {listen: 127.0.0.1:0, colour: 1}\ndevices: {mem: {driver: static}}\n"
         "units:\n  - {unit_id: 1, device: mem, map: bad-map.yaml}\n");
     vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
@@ -358,18 +381,22 @@ TEST(bridge_cli, check_reports_every_problem_and_exits_2) {
 }
 
 TEST(bridge_cli, check_reports_driver_binding_problems) {
-    const auto map = vx::test::write_temp_config("bind-map.yaml",
-        "schema: 1\nname: x\ndriver: static\nregisters:\n  - {name: b, address: 1, type: u16, source: {ram: x}}\n");
+    const auto map =
+        vx::test::write_temp_config("bind-map.yaml",
+                                    "schema: 1\nname: x\ndriver: static\nregisters:\n  - {name: b, "
+                                    "address: 1, type: u16, source: {ram: x}}\n");
     const auto cfg = vx::test::write_temp_config("bind-site.yaml",
-        "devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bind-map.yaml}\n");
+                                                 "devices: {mem: {driver: static}}\nunits:\n  - "
+                                                 "{unit_id: 1, device: mem, map: bind-map.yaml}\n");
     vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
-    EXPECT_NE(p.wait_for("bind-map.yaml:5:5: 'b': driver static serves {value: X}"), "") << p.output();
+    EXPECT_NE(p.wait_for("bind-map.yaml:5:5: 'b': driver static serves {value: X}"), "")
+        << p.output();
     EXPECT_EQ(p.stop(0, 5s), 2);
 }
 
 // Modbus RTU over a socat pty pair: libmodbus frames, checks CRC and filters the slave address.
 class rtu_test : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = std::filesystem::path(vx::test::write_temp_config("rtu-dummy", "")).parent_path();
         srv_ = (dir_ / "ttyS_srv").string();
@@ -377,10 +404,14 @@ protected:
         socat_ = std::make_unique<vx::test::process>(std::vector<std::string>{
             "socat", "-d", "-d", "pty,raw,echo=0,link=" + srv_, "pty,raw,echo=0,link=" + cli_});
         ASSERT_NE(socat_->wait_for("starting data transfer loop"), "") << socat_->output();
-        const auto cfg = vx::test::write_temp_config("rtu.yaml",
-            "modbus:\n  listen: ~\n  rtu: {port: " + srv_ + ", baud: 19200, parity: even, unit_id: 1}\n"
-            "devices:\n  mem: {driver: static}\nunits:\n  - {unit_id: 1, device: mem, map: " + kMap + "}\n");
-        bridge_ = std::make_unique<vx::test::process>(std::vector<std::string>{VXBRIDGE_BIN, "run", "-c", cfg});
+        const auto cfg = vx::test::write_temp_config(
+            "rtu.yaml",
+            "modbus:\n  listen: ~\n  rtu: {port: " + srv_ +
+                ", baud: 19200, parity: even, unit_id: 1}\n"
+                "devices:\n  mem: {driver: static}\nunits:\n  - {unit_id: 1, device: mem, map: " +
+                kMap + "}\n");
+        bridge_ = std::make_unique<vx::test::process>(
+            std::vector<std::string>{VXBRIDGE_BIN, "run", "-c", cfg});
         ASSERT_NE(bridge_->wait_for("Modbus RTU on"), "") << bridge_->output();
     }
     void TearDown() override {
@@ -414,8 +445,8 @@ TEST_F(rtu_test, libmodbus_rtu_client_reads_and_writes) {
 }
 
 TEST_F(rtu_test, mbpoll_rtu_reads) {
-    vx::test::process p({"mbpoll", "-m", "rtu", "-a", "1", "-b", "19200", "-P", "even", "-t", "4",
-                         "-0", "-r", "10", "-c", "2", "-1", "-o", "1", cli_});
+    vx::test::process p({"mbpoll", "-m", "rtu", "-a", "1",  "-b", "19200", "-P", "even", "-t",
+                         "4",      "-0", "-r",  "10", "-c", "2",  "-1",    "-o", "1",    cli_});
     EXPECT_NE(p.wait_for("[10]: \t2304"), "") << p.output();
     EXPECT_NE(p.wait_for("[11]: \t65411"), "") << p.output();  // -125 as u16
     EXPECT_EQ(p.stop(0, 5s), 0);

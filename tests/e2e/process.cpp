@@ -119,7 +119,8 @@ bridge::bridge(const std::string& config, std::vector<std::string> extra)
 }
 
 std::string write_temp_config(const std::string& name, const std::string& text) {
-    const auto dir = std::filesystem::temp_directory_path() / ("vxb-e2e-" + std::to_string(getpid()));
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("vxb-e2e-" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     const auto p = dir / name;
     std::ofstream(p) << text;

@@ -10,7 +10,7 @@
 namespace vx::test {
 
 class process {
-public:
+  public:
     explicit process(std::vector<std::string> argv);
     ~process();
     process(const process&) = delete;
@@ -26,7 +26,7 @@ public:
     bool running();
     pid_t pid() const { return pid_; }
 
-private:
+  private:
     bool read_some(std::chrono::milliseconds timeout);
     pid_t pid_ = -1;
     int err_fd_ = -1;

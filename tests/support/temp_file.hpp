@@ -8,7 +8,7 @@
 namespace vx::test {
 
 class temp_dir {
-public:
+  public:
     temp_dir() {
         std::string tmpl = (std::filesystem::temp_directory_path() / "vxb-XXXXXX").string();
         path_ = mkdtemp(tmpl.data());
@@ -24,7 +24,7 @@ public:
     }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 

@@ -27,11 +27,13 @@ std::string load_errors(const std::string& body, const char* header = kHeader) {
 
 TEST(map_loader, loads_a_good_map) {
     vx::test::temp_dir dir;
-    const auto file = dir.write("m.yaml", std::string(kHeader) +
-        "  - {name: a, address: 0, type: u32, scale: 10, unit: V, access: rw, min: 0, max: 100,"
-        " source: {ram: ubat, id: 4}, poll: fast, unavailable: zero, description: hi}\n"
-        "  - {name: b, address: 2, type: string, length: 3, word_order: little}\n"
-        "coils:\n  - {name: c, address: 5, access: rw}\n");
+    const auto file = dir.write(
+        "m.yaml",
+        std::string(kHeader) +
+            "  - {name: a, address: 0, type: u32, scale: 10, unit: V, access: rw, min: 0, max: 100,"
+            " source: {ram: ubat, id: 4}, poll: fast, unavailable: zero, description: hi}\n"
+            "  - {name: b, address: 2, type: string, length: 3, word_order: little}\n"
+            "coils:\n  - {name: c, address: 5, access: rw}\n");
     vx::core::diagnostics d;
     const auto m = rm::load_map(file, d);
     ASSERT_TRUE(m) << d.to_string();
@@ -54,9 +56,9 @@ TEST(map_loader, loads_a_good_map) {
 TEST(map_loader, separate_holding_and_input_tables) {
     vx::test::temp_dir dir;
     const auto file = dir.write("m.yaml",
-        "schema: 1\nname: t\ndriver: static\n"
-        "holding:\n  - {name: h, address: 0, type: f32, access: rw}\n"
-        "input:\n  - {name: i, address: 0, type: f32}\n");
+                                "schema: 1\nname: t\ndriver: static\n"
+                                "holding:\n  - {name: h, address: 0, type: f32, access: rw}\n"
+                                "input:\n  - {name: i, address: 0, type: f32}\n");
     vx::core::diagnostics d;
     const auto m = rm::load_map(file, d);
     ASSERT_TRUE(m) << d.to_string();
@@ -75,13 +77,15 @@ class map_errors : public ::testing::TestWithParam<bad_case> {};
 TEST_P(map_errors, are_reported_with_position) {
     const auto errors = load_errors(GetParam().body);
     EXPECT_NE(errors.find(GetParam().expected), std::string::npos)
-        << "expected '" << GetParam().expected << "' in:\n" << errors;
+        << "expected '" << GetParam().expected << "' in:\n"
+        << errors;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     loader, map_errors,
     ::testing::Values(
-        bad_case{"  - {name: a, address: 0, type: u16, colour: red}\n", "5:38: unknown key 'colour'"},
+        bad_case{"  - {name: a, address: 0, type: u16, colour: red}\n",
+                 "5:38: unknown key 'colour'"},
         bad_case{"  - {name: a, address: 0, type: u17}\n", "5:33: unknown type 'u17'"},
         bad_case{"  - {name: a, address: 0, type: u16}\n  - {name: a, address: 1, type: u16}\n",
                  "6:5: duplicate name 'a'"},
@@ -90,18 +94,28 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"  - {name: a, address: 70000, type: u16}\n", "'address' must be in 0..65535"},
         bad_case{"  - {name: a, address: 65535, type: u32}\n", "runs past register 65535"},
         bad_case{"  - {name: a, address: 0, type: string}\n", "needs 'length'"},
-        bad_case{"  - {name: a, address: 0, type: u16, length: 2}\n", "'length' is only for string and pad"},
-        bad_case{"  - {name: a, address: 0, type: string, length: 2, scale: 10}\n", "'scale' needs a numeric type"},
-        bad_case{"  - {name: a, address: 0, type: f32, enum: {0: off}}\n", "'enum' needs an integer type"},
-        bad_case{"  - {name: a, address: 0, type: u16, scale: 10, max: 7000}\n", "'max' does not fit u16 at scale 10"},
+        bad_case{"  - {name: a, address: 0, type: u16, length: 2}\n",
+                 "'length' is only for string and pad"},
+        bad_case{"  - {name: a, address: 0, type: string, length: 2, scale: 10}\n",
+                 "'scale' needs a numeric type"},
+        bad_case{"  - {name: a, address: 0, type: f32, enum: {0: off}}\n",
+                 "'enum' needs an integer type"},
+        bad_case{"  - {name: a, address: 0, type: u16, scale: 10, max: 7000}\n",
+                 "'max' does not fit u16 at scale 10"},
         bad_case{"  - {name: a, address: 0, type: i16, min: -40000}\n", "'min' does not fit i16"},
-        bad_case{"  - {name: a, address: 0, type: u16, min: 5, max: 1}\n", "'min' is greater than 'max'"},
-        bad_case{"  - {name: a, address: 0, type: pad, length: 1, access: rw}\n", "pad registers are read-only"},
-        bad_case{"  - {name: a, address: 0, type: u16, persist: true}\n", "'persist' is only meaningful with access: rw"},
-        bad_case{"  - {name: a, address: 0, type: u16, access: w}\n", "'access' must be one of r, rw, not 'w'"},
-        bad_case{"  - {name: a, address: 0, type: u16, poll: often}\n", "'poll' must be one of fast, normal, slow, once"},
+        bad_case{"  - {name: a, address: 0, type: u16, min: 5, max: 1}\n",
+                 "'min' is greater than 'max'"},
+        bad_case{"  - {name: a, address: 0, type: pad, length: 1, access: rw}\n",
+                 "pad registers are read-only"},
+        bad_case{"  - {name: a, address: 0, type: u16, persist: true}\n",
+                 "'persist' is only meaningful with access: rw"},
+        bad_case{"  - {name: a, address: 0, type: u16, access: w}\n",
+                 "'access' must be one of r, rw, not 'w'"},
+        bad_case{"  - {name: a, address: 0, type: u16, poll: often}\n",
+                 "'poll' must be one of fast, normal, slow, once"},
         bad_case{"  - {name: a, address: 0, type: u16, scale: 0}\n", "'scale' must not be 0"},
-        bad_case{"  - {name: a, address: 0, type: u16, source: ubat}\n", "'source' must be a mapping"},
+        bad_case{"  - {name: a, address: 0, type: u16, source: ubat}\n",
+                 "'source' must be a mapping"},
         bad_case{"  - {name: 'a b', address: 0, type: u16}\n", "must be letters, digits"},
         bad_case{"  - {address: 0, type: u16}\n", "needs 'name'"},
         bad_case{"  - {name: a, address: 0, type: u16\n", "YAML syntax"}));
@@ -117,7 +131,8 @@ TEST(map_loader, collects_every_problem_before_failing) {
 }
 
 TEST(map_loader, top_level_problems) {
-    EXPECT_NE(load_errors("", "schema: 2\nname: t\ndriver: static\nregisters: []\n").find("'schema' must be in 1..1"),
+    EXPECT_NE(load_errors("", "schema: 2\nname: t\ndriver: static\nregisters: []\n")
+                  .find("'schema' must be in 1..1"),
               std::string::npos);
     EXPECT_NE(load_errors("", "schema: 1\ndriver: static\nregisters: []\n").find("needs 'name'"),
               std::string::npos);

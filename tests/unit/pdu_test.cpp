@@ -8,7 +8,9 @@ using bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-mb::decode_status decode(const bytes& b, mb::request& r) { return mb::decode_request(b, r); }
+mb::decode_status decode(const bytes& b, mb::request& r) {
+    return mb::decode_request(b, r);
+}
 
 TEST(pdu, read_holding) {
     mb::request r;
@@ -29,8 +31,8 @@ TEST(pdu, read_quantity_limits) {
 
 TEST(pdu, wrong_lengths_are_illegal_values) {
     mb::request r;
-    EXPECT_EQ(decode({0x03, 0, 0, 0}, r), mb::decode_status::illegal_value);          // short
-    EXPECT_EQ(decode({0x03, 0, 0, 0, 1, 9}, r), mb::decode_status::illegal_value);    // long
+    EXPECT_EQ(decode({0x03, 0, 0, 0}, r), mb::decode_status::illegal_value);        // short
+    EXPECT_EQ(decode({0x03, 0, 0, 0, 1, 9}, r), mb::decode_status::illegal_value);  // long
     EXPECT_EQ(decode({0x06, 0, 1, 0}, r), mb::decode_status::illegal_value);
     // FC16 whose byte count says 4 registers but carries 1 (libmodbus would read past the end).
     EXPECT_EQ(decode({0x10, 0, 0, 0, 4, 8, 0, 1}, r), mb::decode_status::illegal_value);

@@ -35,7 +35,7 @@ coils:
 )";
 
 class handler_test : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override { build({}); }
 
     void build(vx::devices::static_options opts, bool read_only = false) {
@@ -91,7 +91,8 @@ protected:
 };
 
 TEST_F(handler_test, reads_scaled_and_multi_register_values) {
-    EXPECT_EQ(ask({0x03, 0, 0, 0, 4}), (bytes{0x03, 8, 0x09, 0x00, 0xFF, 0xFF, 0xFA, 0x24, 0xFF, 0xFF}));
+    EXPECT_EQ(ask({0x03, 0, 0, 0, 4}),
+              (bytes{0x03, 8, 0x09, 0x00, 0xFF, 0xFF, 0xFA, 0x24, 0xFF, 0xFF}));
     // FC4 reads the same table when the map has one table.
     EXPECT_EQ(ask({0x04, 0, 0, 0, 1}), (bytes{0x04, 2, 0x09, 0x00}));
 }
@@ -125,8 +126,8 @@ TEST_F(handler_test, write_single_register_and_read_back) {
 TEST_F(handler_test, writes_outside_limits_are_refused_before_the_device) {
     EXPECT_EQ(ask({0x06, 0, 10, 0x0F, 0xA1}), (bytes{0x86, 0x03}));  // 4001 > 3000
     EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0, 0}));
-    EXPECT_EQ(ask({0x06, 0, 0, 0, 1}), (bytes{0x86, 0x02}));         // read-only register
-    EXPECT_EQ(ask({0x06, 0, 11, 0, 1}), (bytes{0x86, 0x02}));        // half of a u32
+    EXPECT_EQ(ask({0x06, 0, 0, 0, 1}), (bytes{0x86, 0x02}));   // read-only register
+    EXPECT_EQ(ask({0x06, 0, 11, 0, 1}), (bytes{0x86, 0x02}));  // half of a u32
 }
 
 TEST_F(handler_test, multi_register_write_is_all_or_nothing_at_validation) {

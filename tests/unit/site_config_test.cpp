@@ -11,7 +11,8 @@ namespace cfg = vx::config;
 
 namespace {
 
-const char* kMap = "schema: 1\nname: m\ndriver: static\nregisters:\n  - {name: a, address: 0, type: u16}\n";
+const char* kMap =
+    "schema: 1\nname: m\ndriver: static\nregisters:\n  - {name: a, address: 0, type: u16}\n";
 
 std::string errors_of(const std::string& config) {
     vx::test::temp_dir dir;
@@ -29,12 +30,13 @@ TEST(site_config, loads_and_resolves_maps_next_to_the_config) {
     vx::test::temp_dir dir;
     std::filesystem::create_directory(dir.path() / "maps");
     dir.write("maps/m.yaml", kMap);
-    const auto file = dir.write("site.yaml",
-        "modbus:\n  listen: 127.0.0.1:15020\n  max_connections: 8\n  idle_timeout: 30\n"
-        "  allow: [127.0.0.0/8, '::1']\n  read_only: true\n"
-        "  rtu: {port: /dev/ttyS0, baud: 9600, parity: none, stop_bits: 1, unit_id: 3}\n"
-        "devices:\n  mem: {driver: static, latency: 0.25}\n"
-        "units:\n  - {unit_id: 1, device: mem, map: maps/m.yaml}\nlog: {level: debug}\n");
+    const auto file =
+        dir.write("site.yaml",
+                  "modbus:\n  listen: 127.0.0.1:15020\n  max_connections: 8\n  idle_timeout: 30\n"
+                  "  allow: [127.0.0.0/8, '::1']\n  read_only: true\n"
+                  "  rtu: {port: /dev/ttyS0, baud: 9600, parity: none, stop_bits: 1, unit_id: 3}\n"
+                  "devices:\n  mem: {driver: static, latency: 0.25}\n"
+                  "units:\n  - {unit_id: 1, device: mem, map: maps/m.yaml}\nlog: {level: debug}\n");
     vx::core::diagnostics d;
     const auto site = cfg::load_site_config(file, d);
     ASSERT_TRUE(d.empty()) << d.to_string();
@@ -62,33 +64,45 @@ class config_errors : public ::testing::TestWithParam<bad_case> {};
 TEST_P(config_errors, name_file_line_and_key) {
     const auto e = errors_of(GetParam().config);
     EXPECT_NE(e.find(GetParam().expected), std::string::npos)
-        << "expected '" << GetParam().expected << "' in:\n" << e;
+        << "expected '" << GetParam().expected << "' in:\n"
+        << e;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     loader, config_errors,
     ::testing::Values(
-        bad_case{"modbus: {listen: 127.0.0.1:1, colour: red}\nunits: []\n", "1:31: unknown key 'colour' in modbus"},
-        bad_case{"units:\n  - {unit_id: 1, device: nope, map: m.yaml}\n", "2:26: no device named 'nope'"},
-        bad_case{"devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: m.yaml}\n"
-                 "  - {unit_id: 1, device: mem, map: m.yaml}\n", "4:15: unit id 1 is used twice"},
-        bad_case{"devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 300, device: mem, map: m.yaml}\n",
+        bad_case{"modbus: {listen: 127.0.0.1:1, colour: red}\nunits: []\n",
+                 "1:31: unknown key 'colour' in modbus"},
+        bad_case{"units:\n  - {unit_id: 1, device: nope, map: m.yaml}\n",
+                 "2:26: no device named 'nope'"},
+        bad_case{
+            "devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: m.yaml}\n"
+            "  - {unit_id: 1, device: mem, map: m.yaml}\n",
+            "4:15: unit id 1 is used twice"},
+        bad_case{"devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 300, device: mem, map: "
+                 "m.yaml}\n",
                  "'unit_id' must be in 0..255"},
-        bad_case{"devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: nope.yaml}\n",
+        bad_case{"devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: "
+                 "nope.yaml}\n",
                  "not found"},
         bad_case{"devices: {x: {driver: warp}}\nunits: []\n", "unknown driver 'warp'"},
-        bad_case{"devices: {mem: {driver: static, speed: 3}}\nunits: []\n", "unknown key 'speed' in device 'mem'"},
+        bad_case{"devices: {mem: {driver: static, speed: 3}}\nunits: []\n",
+                 "unknown key 'speed' in device 'mem'"},
         bad_case{"modbus: {allow: [10.0.0.0/33]}\nunits: []\n", "is not an address or CIDR"},
         bad_case{"modbus: {idle_timeout: -1}\nunits: []\n", "'idle_timeout' must be between"},
         bad_case{"modbus: {listen: ~}\nunits: []\n", "modbus needs 'listen' or 'rtu'"},
-        bad_case{"modbus: {rtu: {port: /dev/x, parity: mark}}\nunits: []\n", "'parity' must be one of none, even, odd"},
+        bad_case{"modbus: {rtu: {port: /dev/x, parity: mark}}\nunits: []\n",
+                 "'parity' must be one of none, even, odd"},
         bad_case{"devices: {}\n", "a site config needs 'units'"},
         bad_case{"log: {level: loud}\nunits: []\n", "'level' must be one of"}));
 
 TEST(site_config, map_errors_come_with_the_map_file_position) {
     vx::test::temp_dir dir;
-    dir.write("bad.yaml", "schema: 1\nname: m\ndriver: static\nregisters:\n  - {name: a, address: 0, type: u99}\n");
-    const auto file = dir.write("site.yaml",
+    dir.write(
+        "bad.yaml",
+        "schema: 1\nname: m\ndriver: static\nregisters:\n  - {name: a, address: 0, type: u99}\n");
+    const auto file = dir.write(
+        "site.yaml",
         "devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bad.yaml}\n");
     vx::core::diagnostics d;
     cfg::load_site_config(file, d);

@@ -18,7 +18,7 @@
 namespace vx::app {
 
 class gateway {
-public:
+  public:
     // Creates the devices and binds every map entry to its point; throws core::load_error with
     // every binding problem (unknown source kinds, bad options) as file:line:col.
     gateway(boost::asio::io_context& io, const config::site_config& site);
@@ -31,7 +31,7 @@ public:
     const modbus::server_stats& stats() const { return stats_; }
     const modbus::unit_router& router() const { return *router_; }
 
-private:
+  private:
     boost::asio::io_context& io_;
     modbus::server_stats stats_;
     std::vector<std::shared_ptr<devices::device>> devices_;

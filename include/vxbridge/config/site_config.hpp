@@ -25,9 +25,9 @@ struct rtu_config {
 struct modbus_config {
     std::optional<std::string> listen = "127.0.0.1:1502";  // nullopt: no TCP server (rtu only)
     std::size_t max_connections = 256;
-    double idle_timeout = 60;   // seconds
-    double frame_timeout = 2;   // seconds
-    double write_timeout = 5;   // seconds
+    double idle_timeout = 60;  // seconds
+    double frame_timeout = 2;  // seconds
+    double write_timeout = 5;  // seconds
     std::vector<std::string> allow;
     bool read_only = false;
     std::optional<rtu_config> rtu;

@@ -21,8 +21,8 @@ enum class write_status {
 
 struct write_result {
     write_status status = write_status::ok;
-    std::string detail;   // for logs
-    value applied;        // the value the device reports after the write, if it says
+    std::string detail;  // for logs
+    value applied;       // the value the device reports after the write, if it says
 };
 
 // Called exactly once per write, from any thread. On ok the driver has already published the
@@ -31,7 +31,7 @@ using write_done = std::function<void(write_result)>;
 
 // Something that accepts point writes: a device driver.
 class point_writer {
-public:
+  public:
     virtual ~point_writer() = default;
     virtual void write(const point_spec& point, const value& v, write_done done) = 0;
     // False while the device cannot be reached; reads of its units then answer 0x0A.

@@ -17,24 +17,24 @@ struct problem {
 };
 
 class diagnostics {
-public:
+  public:
     void add(std::string file, int line, int col, std::string message);
     void merge(const diagnostics& other);
     bool empty() const { return problems_.empty(); }
     const std::vector<problem>& problems() const { return problems_; }
     std::string to_string() const;  // one problem per line
 
-private:
+  private:
     std::vector<problem> problems_;
 };
 
 // Thrown once, after loading, when any problem was found.
 class load_error : public std::runtime_error {
-public:
+  public:
     explicit load_error(diagnostics d);
     const diagnostics& problems() const { return diag_; }
 
-private:
+  private:
     diagnostics diag_;
 };
 

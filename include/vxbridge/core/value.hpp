@@ -11,7 +11,9 @@ namespace vx::core {
 // monostate = no value (missing, invalid, never read).
 using value = std::variant<std::monostate, double, std::int64_t, std::string>;
 
-inline bool has_value(const value& v) { return !std::holds_alternative<std::monostate>(v); }
+inline bool has_value(const value& v) {
+    return !std::holds_alternative<std::monostate>(v);
+}
 
 // The numeric reading of v; nullopt for strings and missing values.
 std::optional<double> as_double(const value& v);

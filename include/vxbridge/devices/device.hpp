@@ -17,7 +17,7 @@ using value_listener =
     std::function<void(const core::value&, std::chrono::steady_clock::time_point stamp)>;
 
 class device : public core::point_writer {
-public:
+  public:
     explicit device(std::string name) : name_(std::move(name)) {}
     const std::string& name() const { return name_; }
 
@@ -28,7 +28,7 @@ public:
     virtual void start() {}
     virtual void stop() {}
 
-private:
+  private:
     std::string name_;
 };
 

@@ -50,7 +50,7 @@ struct handler_options {
 // A write the device must confirm. start() sends the commands in address order; `done` is called
 // exactly once, from whichever thread the device answers on, with the response PDU.
 class pending_write {
-public:
+  public:
     using completion = std::function<void(std::vector<std::uint8_t> pdu)>;
     virtual ~pending_write() = default;
     virtual void start(completion done) = 0;
@@ -59,7 +59,7 @@ public:
 };
 
 class request_handler {
-public:
+  public:
     request_handler(std::shared_ptr<const unit_router> router, handler_options options);
 
     // Serves one request PDU for `unit_id`. Returns null when `out` holds the whole response;
@@ -69,7 +69,7 @@ public:
 
     const unit_router& router() const { return *router_; }
 
-private:
+  private:
     void read(const unit& u, const request& r, std::vector<std::uint8_t>& out) const;
     void device_identification(const unit& u, const request& r,
                                std::vector<std::uint8_t>& out) const;

@@ -25,7 +25,7 @@ struct rtu_options {
 };
 
 class rtu_server {
-public:
+  public:
     struct ctx_deleter {  // modbus_t stays out of this header
         void operator()(void* ctx) const;
     };
@@ -38,7 +38,7 @@ public:
     void start();
     void stop();
 
-private:
+  private:
     void run();
     void serve(const std::uint8_t* adu, int length);
 

@@ -48,7 +48,7 @@ bool parse_cidr(const std::string& text, cidr& out);
 class tcp_session;
 
 class tcp_server {
-public:
+  public:
     tcp_server(boost::asio::io_context& io, std::shared_ptr<const request_handler> handler,
                tcp_options options, server_stats& stats);
     ~tcp_server();
@@ -64,7 +64,7 @@ public:
 
     void session_closed(tcp_session* s);
 
-private:
+  private:
     void do_accept();
     void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
     void refuse(boost::asio::ip::tcp::socket& socket, const char* why);

@@ -12,8 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "vxbridge/modbus/request_handler.hpp"
@@ -22,14 +22,14 @@
 namespace vx::modbus {
 
 class tcp_session : public std::enable_shared_from_this<tcp_session> {
-public:
+  public:
     tcp_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const request_handler> handler,
                 const tcp_options& options, server_stats& stats, tcp_server& server);
 
     void start();
     void stop();  // closes the socket; pending device writes are abandoned
 
-private:
+  private:
     using time_point = std::chrono::steady_clock::time_point;
     // The write this connection waits for; later requests wait in rx_.
     struct pending {

@@ -27,12 +27,12 @@ struct unit {
 };
 
 class unit_router {
-public:
+  public:
     void add(std::shared_ptr<const unit> u) { units_[u->id] = std::move(u); }
     const unit* find(std::uint8_t id) const { return units_[id].get(); }
     std::vector<const unit*> all() const;
 
-private:
+  private:
     std::array<std::shared_ptr<const unit>, 256> units_;
 };
 

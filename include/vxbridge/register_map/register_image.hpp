@@ -24,7 +24,7 @@ struct entry_ref {
 enum class read_status { ok, illegal_address, unavailable };
 
 class register_image {
-public:
+  public:
     explicit register_image(std::shared_ptr<const register_map> map);
 
     const register_map& map() const { return *map_; }
@@ -43,12 +43,13 @@ public:
                           clock::time_point now) const;
 
     // The entry that starts at addr, or nullptr.
-    const register_entry* entry_at(table_kind t, std::uint32_t addr, entry_ref* ref = nullptr) const;
+    const register_entry* entry_at(table_kind t, std::uint32_t addr,
+                                   entry_ref* ref = nullptr) const;
     // The entry that covers addr, or nullptr.
     const register_entry* entry_covering(table_kind t, std::uint32_t addr,
                                          entry_ref* ref = nullptr) const;
 
-private:
+  private:
     static constexpr std::uint16_t kNone = 0xFFFF;
     struct slot {
         clock::time_point stamp = clock::time_point::min();
@@ -62,7 +63,9 @@ private:
     };
 
     const table_image& image(table_kind t) const;
-    table_image& image(table_kind t) { return const_cast<table_image&>(std::as_const(*this).image(t)); }
+    table_image& image(table_kind t) {
+        return const_cast<table_image&>(std::as_const(*this).image(t));
+    }
     bool fresh(const slot& s, clock::time_point now) const;
     template <class Word, class Fill>
     read_status read_span(table_kind t, std::uint16_t addr, std::span<Word> out,

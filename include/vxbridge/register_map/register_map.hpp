@@ -55,7 +55,7 @@ struct register_map {
     std::string driver;
     std::string description;
     word_order order = word_order::big;
-    double max_age = 30.0;  // seconds; 0 = values never go stale
+    double max_age = 30.0;         // seconds; 0 = values never go stale
     bool separate_tables = false;  // holding: and input: given; otherwise FC3 and FC4 share
     register_table holding;        // also the input table when !separate_tables
     register_table input;

@@ -21,8 +21,12 @@ constexpr bool is_integer(value_type t) {
            t == value_type::i32 || t == value_type::u64 || t == value_type::i64 ||
            t == value_type::bit;
 }
-constexpr bool is_float(value_type t) { return t == value_type::f32 || t == value_type::f64; }
-constexpr bool is_numeric(value_type t) { return is_integer(t) || is_float(t); }
+constexpr bool is_float(value_type t) {
+    return t == value_type::f32 || t == value_type::f64;
+}
+constexpr bool is_numeric(value_type t) {
+    return is_integer(t) || is_float(t);
+}
 
 // The range a register of type t can carry as a real value. The SunSpec "not implemented"
 // sentinel is excluded (0xFFFF.., 0x8000..), so that a saturated value never reads as missing.

@@ -15,7 +15,7 @@
 namespace vx::register_map {
 
 class yaml_fields {
-public:
+  public:
     // Reports a problem if `node` is not a mapping, and every key not in `allowed`.
     yaml_fields(const YAML::Node& node, const std::string& file, core::diagnostics& diag,
                 std::span<const std::string_view> allowed, std::string_view what);
@@ -33,7 +33,8 @@ public:
                                      bool required = false);
     std::optional<bool> boolean(const char* key);
     // One of `choices`; reports the list when the value is something else.
-    std::optional<std::string> choice(const char* key, std::initializer_list<std::string_view> choices);
+    std::optional<std::string> choice(const char* key,
+                                      std::initializer_list<std::string_view> choices);
 
     void error(const YAML::Node& at, const std::string& message);
     void error(const std::string& message);  // at the mapping itself
@@ -42,7 +43,7 @@ public:
     const std::string& file() const { return file_; }
     core::diagnostics& diag() { return diag_; }
 
-private:
+  private:
     YAML::Node node_;
     const std::string& file_;
     core::diagnostics& diag_;

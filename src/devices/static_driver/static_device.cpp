@@ -64,13 +64,11 @@ void static_device::write(const core::point_spec& point, const core::value& v,
     };
     if (options_.latency.count() == 0) return finish();
     auto timer = std::make_shared<asio::steady_timer>(exec_, options_.latency);
-    timer->async_wait([timer, finish = std::move(finish)](boost::system::error_code) mutable {
-        finish();
-    });
+    timer->async_wait(
+        [timer, finish = std::move(finish)](boost::system::error_code) mutable { finish(); });
 }
 
-void static_device::apply(const std::string& binding, const core::value& v,
-                          core::write_done done) {
+void static_device::apply(const std::string& binding, const core::value& v, core::write_done done) {
     std::vector<value_listener> listeners;
     {
         std::lock_guard lock(mutex_);

@@ -16,20 +16,19 @@
 namespace vx::devices {
 
 class static_device final : public device {
-public:
+  public:
     static_device(std::string name, boost::asio::any_io_executor exec, static_options options);
 
     std::string check_point(const core::point_spec& point) const override;
     void subscribe(const core::point_spec& point, value_listener listener) override;
-    void write(const core::point_spec& point, const core::value& v,
-               core::write_done done) override;
+    void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
     bool online() const override { return !options_.offline; }
 
     // The outcome a point's `write:` option asks for.
     static core::write_status outcome(const core::point_spec& point);
     static core::value parse_literal(const std::string& text);
 
-private:
+  private:
     struct point {
         core::value value;
         std::vector<value_listener> listeners;
