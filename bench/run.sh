@@ -27,7 +27,7 @@ trap 'kill $ref $vxb 2>/dev/null' EXIT
 sleep 0.5
 
 slowloris() {  # one byte every 10 ms, forever, on a fresh connection
-  /usr/bin/python3 - "$1" <<'PY' &
+  /usr/bin/python3 - "$1" >/dev/null 2>&1 <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 req = bytes([0, 1, 0, 0, 0, 6, 1, 3, 0, 0, 0, 1])

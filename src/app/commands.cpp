@@ -72,7 +72,9 @@ void print_banner(const gateway& gw, const config::site_config& site) {
 int run_site(config::site_config site, const run_overrides& o) {
     if (!o.listen.empty()) site.modbus.listen = o.listen;
     init_logging(site.log.level);
-    asio::io_context io(1);
+    // One thread runs every socket, timer and serial port; other threads (the RTU server, device
+    // completions) only post to it, so the reactor needs no locking.
+    asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
     std::unique_ptr<gateway> gw;
     try {
         gw = std::make_unique<gateway>(io, site);

@@ -124,9 +124,15 @@ void put_exception(std::vector<std::uint8_t>& out, std::uint8_t function, except
 
 void put_registers(std::vector<std::uint8_t>& out, std::uint8_t function,
                    std::span<const std::uint16_t> regs) {
-    out.push_back(function);
-    out.push_back(static_cast<std::uint8_t>(2 * regs.size()));
-    for (auto v : regs) put16(out, v);
+    const auto start = out.size();
+    out.resize(start + 2 + 2 * regs.size());
+    std::uint8_t* p = out.data() + start;
+    *p++ = function;
+    *p++ = static_cast<std::uint8_t>(2 * regs.size());
+    for (auto v : regs) {
+        *p++ = static_cast<std::uint8_t>(v >> 8);
+        *p++ = static_cast<std::uint8_t>(v & 0xFF);
+    }
 }
 
 void put_bits(std::vector<std::uint8_t>& out, std::uint8_t function,

@@ -35,6 +35,8 @@ tcp_session::tcp_session(asio::ip::tcp::socket socket,
 }
 
 void tcp_session::start() {
+    boost::system::error_code ec;
+    socket_.non_blocking(true, ec);  // for the direct send in do_write()
     last_activity_ = steady_clock::now();
     arm_timer(last_activity_ + options_.idle_timeout);
     do_read();
@@ -167,8 +169,18 @@ void tcp_session::complete(std::uint64_t seq, std::vector<std::uint8_t> pdu) {
     do_read();
 }
 
+// Responses are first sent with one non-blocking send(); only what the socket does not take
+// goes through async_write. Most responses thus cost no extra trip through the io_context.
 void tcp_session::do_write() {
     if (writing_active_ || out_.empty() || closed_) return;
+    boost::system::error_code ec;
+    const std::size_t sent = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block) return close(nullptr);
+    if (sent == out_.size()) {
+        out_.clear();
+        return;
+    }
+    out_.erase(out_.begin(), out_.begin() + static_cast<std::ptrdiff_t>(sent));
     writing_active_ = true;
     std::swap(out_, writing_);
     asio::async_write(socket_, asio::buffer(writing_),

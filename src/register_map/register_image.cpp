@@ -9,24 +9,7 @@
 namespace vx::register_map {
 
 namespace {
-
 constexpr unsigned kMaxWidth = 128;  // the loader caps string/pad length at 125
-
-void build(const register_table* t, std::vector<std::uint16_t>& index,
-           std::vector<std::uint16_t>& words, std::size_t& slots) {
-    unsigned end = 0;
-    for (const auto& e : t->entries) end = std::max(end, e.end());
-    index.assign(end, 0xFFFF);
-    words.assign(end, 0);
-    for (std::size_t i = 0; i < t->entries.size(); ++i) {
-        const auto& e = t->entries[i];
-        for (unsigned a = e.address; a < e.end(); ++a) index[a] = static_cast<std::uint16_t>(i);
-        // Until a value arrives an entry reads as unavailable.
-        encode_unavailable(e, std::span(words).subspan(e.address, e.width()));
-    }
-    slots = t->entries.size();
-}
-
 }  // namespace
 
 register_image::register_image(std::shared_ptr<const register_map> map)
@@ -35,9 +18,21 @@ register_image::register_image(std::shared_ptr<const register_map> map)
           std::chrono::duration<double>(map_->max_age))) {
     auto init = [](table_image& ti, const register_table& t) {
         ti.table = &t;
-        std::size_t n = 0;
-        build(&t, ti.index, ti.words, n);
-        ti.slots.assign(n, slot{});
+        unsigned end = 0;
+        for (const auto& e : t.entries) end = std::max(end, e.end());
+        ti.index.assign(end, kNone);
+        ti.words.assign(end, 0);
+        ti.ends.resize(t.entries.size());
+        ti.stamps.assign(t.entries.size(), kNever);
+        for (std::size_t i = 0; i < t.entries.size(); ++i) {
+            const auto& e = t.entries[i];
+            ti.ends[i] = e.end();
+            for (unsigned a = e.address; a < e.end(); ++a)
+                ti.index[a] = static_cast<std::uint16_t>(i);
+            // Until a value arrives an entry reads as unavailable; pad always reads 0xFFFF.
+            encode_unavailable(e, std::span(ti.words).subspan(e.address, e.width()));
+            if (e.type == value_type::pad) ti.stamps[i] = kForever;
+        }
     };
     init(holding_, map_->holding);
     if (map_->separate_tables) init(input_, map_->input);
@@ -81,15 +76,17 @@ void register_image::update(entry_ref r, const core::value& v, clock::time_point
     const auto w = std::min<unsigned>(e.width(), kMaxWidth);
     auto words = std::span(buf, w);
     const bool present = encode(e, v, words) != encode_status::unavailable;
+    const stamp_t st = !present                            ? kNever
+                       : stamp == clock::time_point::max() ? kForever
+                                                           : stamp.time_since_epoch().count();
     std::lock_guard lock(mutex_);
     std::copy(words.begin(), words.end(), ti.words.begin() + e.address);
-    ti.slots[r.index] = {stamp, present};
+    ti.stamps[r.index] = st;
 }
 
-bool register_image::fresh(const slot& s, clock::time_point now) const {
-    if (!s.has_value) return false;
-    if (max_age_ == clock::duration::zero() || s.stamp == clock::time_point::max()) return true;
-    return now - s.stamp <= max_age_;
+register_image::stamp_t register_image::fresh_threshold(clock::time_point now) const {
+    if (max_age_ == clock::duration::zero()) return kNever + 1;  // any value is fresh
+    return (now - max_age_).time_since_epoch().count();
 }
 
 template <class Word, class Fill>
@@ -98,21 +95,20 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
     const auto& ti = image(t);
     const std::size_t end = std::size_t{addr} + out.size();
     if (end > ti.index.size()) return read_status::illegal_address;
-    for (std::size_t a = addr; a < end; ++a)
-        if (ti.index[a] == kNone) return read_status::illegal_address;
-
+    const stamp_t threshold = fresh_threshold(now);
     auto status = read_status::ok;
     std::lock_guard lock(mutex_);
     for (std::size_t a = addr; a < end;) {
         const auto idx = ti.index[a];
-        const auto& e = ti.table->entries[idx];
-        const std::size_t n = std::min<std::size_t>(e.end(), end) - a;
-        auto dst = out.subspan(a - addr, n);
-        if (fresh(ti.slots[idx], now) || e.type == value_type::pad) {
-            std::copy_n(ti.words.begin() + static_cast<std::ptrdiff_t>(a), n, dst.begin());
+        if (idx == kNone) return read_status::illegal_address;
+        const std::size_t n = std::min<std::size_t>(ti.ends[idx], end) - a;
+        Word* dst = out.data() + (a - addr);
+        if (ti.stamps[idx] >= threshold) {
+            for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<Word>(ti.words[a + k]);
         } else {
+            const auto& e = ti.table->entries[idx];
             if (e.unavailable == unavailable_mode::exception) status = read_status::unavailable;
-            fill_missing(e, a - e.address, dst);
+            fill_missing(e, a - e.address, std::span(dst, n));
         }
         a += n;
     }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -51,22 +52,24 @@ class register_image {
 
   private:
     static constexpr std::uint16_t kNone = 0xFFFF;
-    struct slot {
-        clock::time_point stamp = clock::time_point::min();
-        bool has_value = false;
-    };
+    // Per entry: when its value arrived (clock ticks); kNever = no value, kForever = constant.
+    // A value is fresh when stamp >= now - max_age: one comparison per entry on the read path.
+    using stamp_t = clock::rep;
+    static constexpr stamp_t kNever = std::numeric_limits<stamp_t>::min();
+    static constexpr stamp_t kForever = std::numeric_limits<stamp_t>::max();
     struct table_image {
         const register_table* table = nullptr;
         std::vector<std::uint16_t> index;  // address -> entry index, kNone for gaps
         std::vector<std::uint16_t> words;  // address -> encoded word (bit tables: 0/1)
-        std::vector<slot> slots;           // entry index -> freshness
+        std::vector<std::uint32_t> ends;   // entry index -> one past its last address
+        std::vector<stamp_t> stamps;       // entry index -> freshness
     };
 
     const table_image& image(table_kind t) const;
     table_image& image(table_kind t) {
         return const_cast<table_image&>(std::as_const(*this).image(t));
     }
-    bool fresh(const slot& s, clock::time_point now) const;
+    stamp_t fresh_threshold(clock::time_point now) const;
     template <class Word, class Fill>
     read_status read_span(table_kind t, std::uint16_t addr, std::span<Word> out,
                           clock::time_point now, Fill&& fill_missing) const;
