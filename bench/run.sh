@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Modbus TCP server benchmark: vxbridge vs libmodbus's reference select() server, same run,
 # servers pinned to core 0 and the load generator (shared/bench/mbload) to core 1.
-# FC3 x 100 registers at 1, 8 and 64 clients; then 8 clients again while a slow-loris client
+# FC3 x 100 registers at 1, 8 and 64 clients, with a bare epoll responder as the ceiling; then 8 clients again while a slow-loris client
 # sends one byte every 10 ms (the refserver freezes on it, vxbridge must not notice).
 # Usage: bench/run.sh [seconds-per-cell]   (default 5). Needs a Release build in build-release/.
 set -euo pipefail
@@ -13,6 +13,7 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev
 cmake --build build-release -j2 --target vxbridge >/dev/null
 cmake -S "$shared/bench/mbload" -B "$out/mbload-build" >/dev/null && cmake --build "$out/mbload-build" >/dev/null
 gcc -O2 -o "$out/refserver" "$shared/bench/refserver/refserver.c" $(pkg-config --cflags --libs libmodbus)
+g++ -O2 -std=c++20 -o "$out/bare_responder" bench/bare_responder.cpp
 
 # A map of 125 u16 registers holding their own address (what the refserver serves).
 {
@@ -22,8 +23,9 @@ gcc -O2 -o "$out/refserver" "$shared/bench/refserver/refserver.c" $(pkg-config -
 printf 'modbus: {listen: 127.0.0.1:15503, max_connections: 512}\ndevices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bench-map.yaml}\nlog: {level: warn}\n' > "$out/bench.yaml"
 
 taskset -c 0 "$out/refserver" 15502 & ref=$!
+taskset -c 0 "$out/bare_responder" 15504 & bare=$!
 taskset -c 0 build-release/vxbridge run -c "$out/bench.yaml" 2>"$out/vxbridge.log" & vxb=$!
-trap 'kill $ref $vxb 2>/dev/null' EXIT
+trap 'kill $ref $vxb $bare 2>/dev/null' EXIT
 sleep 0.5
 
 slowloris() {  # one byte every 10 ms, forever, on a fresh connection
@@ -47,9 +49,12 @@ run() {  # run NAME PORT PID CLIENTS
 }
 
 : > "$out/results.txt"
-for n in 1 8 64; do
-  run refserver 15502 $ref $n plain
-  run vxbridge 15503 $vxb $n plain
+for rep in 1 2; do           # two rounds: take the median per cell (README of mbload)
+  for n in 1 8 64; do
+    run bare 15504 $bare $n plain
+    run refserver 15502 $ref $n plain
+    run vxbridge 15503 $vxb $n plain
+  done
 done
 for srv in refserver:15502:$ref vxbridge:15503:$vxb; do
   IFS=: read -r name port pid <<<"$srv"
