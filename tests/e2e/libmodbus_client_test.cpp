@@ -453,3 +453,40 @@ TEST_F(rtu_test, mbpoll_rtu_reads) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(bridge_cli, regs_prints_the_register_list) {
+    vx::test::process csv({VXBRIDGE_BIN, "regs", kMap, "--format", "csv"});
+    EXPECT_NE(
+        csv.wait_for("holding+input,100,setpoint,i16,1,1,W,rw,-3000,3000,,value:0,Power setpoint"),
+        "")
+        << csv.output();
+    EXPECT_EQ(csv.stop(0, 5s), 0);
+    vx::test::process md({VXBRIDGE_BIN, "regs", kMap});
+    EXPECT_NE(md.wait_for("| coils | 0 | relay | bit | 1 | 1 |  | rw |"), "") << md.output();
+    EXPECT_EQ(md.stop(0, 5s), 0);
+}
+
+TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
+    vx::test::process demo({VXBRIDGE_BIN, "demo", "--listen", "127.0.0.1:0"});
+    const auto line = demo.wait_for("vxbridge demo: Modbus TCP on 127.0.0.1:");
+    ASSERT_NE(line, "") << demo.output();
+    EXPECT_NE(demo.wait_for("mbpoll -m tcp"), "");
+    client c(std::stoi(line.substr(line.rfind(':') + 1)));
+    std::uint16_t r;
+    EXPECT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
+    EXPECT_EQ(r, 2304);
+    EXPECT_EQ(demo.stop(SIGINT), 0);
+}
+
+TEST(bridge_cli, port_in_use_is_a_runtime_failure) {
+    vx::test::bridge first(vx::test::write_temp_config("first.yaml", site_config()));
+    vx::test::process second({VXBRIDGE_BIN, "run", "-c",
+                              vx::test::write_temp_config("second.yaml", site_config()), "--listen",
+                              "127.0.0.1:" + std::to_string(first.port)});
+    EXPECT_NE(second.wait_for("cannot listen on"), "") << second.output();
+    EXPECT_EQ(second.stop(0, 5s), 1);
+}
+
+}  // namespace
