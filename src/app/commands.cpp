@@ -11,6 +11,7 @@
 
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
+#include "vxbridge/app/simulators.hpp"
 #include "vxbridge/config/site_config.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/register_map/register_list.hpp"
@@ -143,6 +144,19 @@ int main(int argc, char** argv) {
     demo->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:1502)");
     demo->add_flag("-v,--verbose", verbose, "debug logging");
 
+    auto* sim = cli.add_subcommand("sim", "device simulators");
+    sim->require_subcommand(1);
+    vebus_sim_args vs;
+    auto* sim_vebus = sim->add_subcommand("vebus", "MK3 + MultiPlus-II behind a pseudo-terminal");
+    sim_vebus->add_option("--pty", vs.link, "path of the symlink to create")->required();
+    sim_vebus->add_option("--latency", vs.latency_ms, "reply latency in ms (default 30)");
+    sim_vebus->add_flag("!--no-byte-timing", vs.byte_timing, "answer without 2400-baud timing");
+    sim_vebus->add_option("--ess-timeout", vs.ess_timeout_s,
+                          "s until an unrefreshed setpoint drops");
+    sim_vebus->add_option("--load", vs.load_w, "AC-out load in W (default 300)");
+    sim_vebus->add_option("--soc", vs.soc, "initial state of charge in % (default 60)");
+    sim_vebus->add_flag("!--no-mains", vs.mains, "no grid at AC-in");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -151,6 +165,7 @@ int main(int argc, char** argv) {
     }
     init_logging("info");
 
+    if (*sim_vebus) return run_vebus_sim(vs);
     if (*check) {
         const auto site = load_checked(config_file);
         if (!site) return kBadConfig;

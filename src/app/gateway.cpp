@@ -5,6 +5,7 @@
 #include <map>
 
 #include "vxbridge/devices/static_driver/static_device.hpp"
+#include "vxbridge/devices/vebus/vebus_device.hpp"
 
 namespace vx::app {
 
@@ -17,6 +18,8 @@ std::shared_ptr<devices::device> make_device(const config::device_config& c,
                                              asio::any_io_executor exec) {
     if (const auto* o = std::get_if<devices::static_options>(&c.options))
         return std::make_shared<devices::static_device>(c.name, exec, *o);
+    if (const auto* o = std::get_if<devices::vebus_options>(&c.options))
+        return std::make_shared<devices::vebus_device>(c.name, exec, *o);
     return nullptr;
 }
 

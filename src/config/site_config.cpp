@@ -95,6 +95,30 @@ void read_static(yaml_fields& f, device_config& dev) {
     dev.options = o;
 }
 
+void read_vebus(yaml_fields& f, device_config& dev, const std::string& file, core::diagnostics& d) {
+    devices::vebus_options o;
+    if (auto p = f.text("port", true)) o.port = *p;
+    if (auto s = seconds(f, "timeout", 0.05, 10)) o.timeout = millis(*s);
+    if (auto s = seconds(f, "silence", 1, 120)) o.silence = millis(*s);
+    if (auto s = seconds(f, "offline_after", 1, 3600)) o.offline_after = millis(*s);
+    if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
+    if (f.has("ess")) {
+        yaml_fields e(f.get("ess"), file, d,
+                      {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w"}, "ess");
+        if (e.ok()) {
+            // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
+            if (auto s = seconds(e, "refresh", 0.2, 10)) o.ess.refresh = millis(*s);
+            if (auto s = seconds(e, "setpoint_timeout", 1, 86400))
+                o.ess.setpoint_timeout = millis(*s);
+            if (auto w = e.number("max_charge_w")) o.ess.max_charge_w = *w;
+            if (auto w = e.number("max_feed_w")) o.ess.max_feed_w = *w;
+            if (o.ess.max_charge_w < 0 || o.ess.max_feed_w < 0)
+                e.error("'max_charge_w' and 'max_feed_w' are magnitudes (>= 0)");
+        }
+    }
+    dev.options = o;
+}
+
 void read_devices(const YAML::Node& n, const std::string& file, core::diagnostics& d,
                   site_config& site) {
     if (!n.IsMap()) return register_map::report(d, file, n, "'devices' must map names to devices");
@@ -104,14 +128,19 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
         dev.pos = {kv.second.Mark().line + 1, kv.second.Mark().column + 1};
         const auto driver =
             kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"].Scalar() : "";
+        const std::string what = "device '" + dev.name + "'";
         if (driver == "static") {
-            yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"},
-                          "device '" + dev.name + "'");
+            yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"}, what);
             read_static(f, dev);
+        } else if (driver == "vebus") {
+            yaml_fields f(
+                kv.second, file, d,
+                {"driver", "port", "timeout", "silence", "offline_after", "slow_every", "ess"},
+                what);
+            if (f.ok()) read_vebus(f, dev, file, d);
         } else {
-            register_map::report(
-                d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
-                "device '" + dev.name + "': unknown driver '" + driver + "' (known: static)");
+            register_map::report(d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
+                                 what + ": unknown driver '" + driver + "' (known: static, vebus)");
         }
         dev.driver = driver;
         site.devices.emplace(dev.name, std::move(dev));

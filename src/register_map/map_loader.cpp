@@ -11,9 +11,9 @@ namespace vx::register_map {
 
 namespace {
 
-constexpr std::string_view kMapKeys[] = {"schema",     "name",    "driver",         "description",
-                                         "word_order", "max_age", "registers",      "holding",
-                                         "input",      "coils",   "discrete_inputs"};
+constexpr std::string_view kMapKeys[] = {"schema",     "name",    "driver",          "description",
+                                         "word_order", "max_age", "registers",       "holding",
+                                         "input",      "coils",   "discrete_inputs", "unavailable"};
 constexpr std::string_view kRegisterKeys[] = {
     "name", "address", "type",   "length",  "scale",       "unit", "access",      "min",
     "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order"};
@@ -32,6 +32,7 @@ struct map_context {
     const std::string& file;
     core::diagnostics& diag;
     word_order order;
+    unavailable_mode unavailable;
 };
 
 std::optional<core::point_ref> read_source(yaml_fields& f) {
@@ -140,6 +141,7 @@ std::optional<register_entry> read_entry(const YAML::Node& n, map_context& ctx, 
     register_entry e;
     e.pos = {n.Mark().line + 1, n.Mark().column + 1};
     e.order = ctx.order;
+    e.unavailable = ctx.unavailable;
     if (auto s = f.text("name", true)) {
         e.name = *s;
         if (!valid_name(e.name))
@@ -233,7 +235,13 @@ std::shared_ptr<const register_map> load_map(const std::string& file, core::diag
                 if (*a < 0) f.error(f.get("max_age"), "'max_age' must be >= 0 seconds");
                 m->max_age = *a;
             }
-            map_context ctx{file, local, m->order};
+            // Map-wide default for entries that do not say (a GX reads absent values as 0).
+            auto unavailable = unavailable_mode::sentinel;
+            parse_choice(f, "unavailable", unavailable,
+                         {{"sentinel", unavailable_mode::sentinel},
+                          {"zero", unavailable_mode::zero},
+                          {"exception", unavailable_mode::exception}});
+            map_context ctx{file, local, m->order, unavailable};
             m->separate_tables = f.has("holding") || f.has("input");
             if (m->separate_tables && f.has("registers"))
                 f.error(f.get("registers"),

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/static_driver/static_options.hpp"
 
@@ -26,19 +27,11 @@ class static_device final : public device {
 
     // The outcome a point's `write:` option asks for.
     static core::write_status outcome(const core::point_spec& point);
-    static core::value parse_literal(const std::string& text);
 
   private:
-    struct point {
-        core::value value;
-        std::vector<value_listener> listeners;
-    };
-    void apply(const std::string& binding, const core::value& v, core::write_done done);
-
     boost::asio::any_io_executor exec_;
     static_options options_;
-    std::mutex mutex_;
-    std::map<std::string, point> points_;  // by binding (unit/register)
+    constant_points points_;
 };
 
 }  // namespace vx::devices

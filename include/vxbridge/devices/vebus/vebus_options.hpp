@@ -1,0 +1,25 @@
+// Options of `driver: vebus` (kept apart so the config loader needs no Asio).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace vx::devices {
+
+struct ess_options {
+    std::chrono::milliseconds refresh{1'000};            // re-send the setpoint this often (< 10 s)
+    std::chrono::milliseconds setpoint_timeout{60'000};  // no client write this long -> 0 W
+    double max_charge_w = 3'000;                         // register 37 above this -> 0x03
+    double max_feed_w = 3'000;                           // register 37 below -this -> 0x03
+};
+
+struct vebus_options {
+    std::string port = "/dev/ttyUSB0";
+    std::chrono::milliseconds timeout{500};           // per request ('F' 5: twice this)
+    std::chrono::milliseconds silence{5'000};         // nothing heard this long -> re-initialise
+    std::chrono::milliseconds offline_after{10'000};  // unreachable this long -> units answer 0x0A
+    int slow_every = 5;                               // slow points every Nth poll cycle
+    ess_options ess;
+};
+
+}  // namespace vx::devices

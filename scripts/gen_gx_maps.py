@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Generates maps/victron-gx/{vebus,system}.yaml from Victron's GX register list
+(../shared/data/victron/gx-attributes.csv: service, D-Bus path, D-Bus type, unit or enum text,
+register, Modbus type, scale, R/W) and our table of which VE.Bus point feeds which register
+(protocols/vebus-mk3-and-gx.md section 3.7). Registers the MK3 cannot provide stay in the map
+without a source and read as a GX reads an absent value: 0 (`unavailable: zero`), reserved
+registers as 0xFFFF, so a client reading a whole block always gets an answer.
+
+Usage: scripts/gen_gx_maps.py [path/to/gx-attributes.csv]
+"""
+import csv
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CSV = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "..", "shared", "data", "victron", "gx-attributes.csv")
+OUT = os.path.join(HERE, "..", "maps", "victron-gx")
+
+# register -> (source point, access override). Access "rw" only where the driver can write it.
+VEBUS_SOURCES = {
+    3: "ac_in_v", 6: "ac_in_i", 9: "ac_in_f", 12: "ac_in_p",
+    15: "ac_out_v", 18: "ac_out_i", 21: "ac_out_f", 22: ("input_current_limit", "rw"),
+    23: "ac_out_p", 26: "bat_v", 27: "bat_i", 28: "phases", 29: "active_input", 30: "soc",
+    31: "gx_state", 32: "vebus_error", 33: ("mode", "rw"),
+    34: "alarm_temperature", 35: "alarm_low_battery", 36: "alarm_overload",
+    37: ("ess_setpoint", "rw"), 38: ("ess_disable_charge", "rw"), 39: ("ess_disable_feedin", "rw"),
+    44: "alarm_temperature", 45: "alarm_low_battery", 46: "alarm_overload", 47: "alarm_ripple",
+    95: "charge_state", 96: ("ess_setpoint", "rw"),
+}
+VEBUS_CONSTANTS = {57: 0, 58: 0, 59: 0, 60: 0}  # no VE.Bus BMS
+
+SYSTEM_SOURCES = {
+    817: "ac_out_p", 820: "ac_in_p", 826: "active_source",
+    840: "bat_v", 841: "bat_i", 842: "bat_p", 843: "soc", 844: "bat_state",
+    865: "bat_i", 866: "bat_p", 868: "bat_i", 870: "bat_p", 878: "ac_out_p",
+    902: "ac_out_p", 908: "ac_in_p",
+}
+SYSTEM_CONSTANTS = {800: "vxbridge0001"}
+# evcc and Home Assistant read 808-850 with FC4 in one block; 830 and 834 are internal types on
+# a GX (UTC seconds, firmware version): served here as u64 / u32 without a source.
+SYSTEM_EXTRA = {830: ("u64", 4, "/DateAndTime (UTC seconds; not known to the bridge)"),
+                834: ("u32", 2, "/FirmwareVersion (not known to the bridge)")}
+
+TYPES = {"int16": "i16", "uint16": "u16", "int32": "i32", "uint32": "u32", "uint64": "u64"}
+
+
+def rows(service):
+    with open(CSV, newline="") as f:
+        for line in csv.reader(f):
+            if not line or not line[0].endswith("." + service):
+                continue
+            # The unit/enum text may contain commas: the last four columns are fixed.
+            path, dtype = line[1], line[2]
+            text = ",".join(line[3:-4])
+            reg, mtype, scale, rw = line[-4:]
+            yield path, dtype, text, int(reg), mtype, scale, rw
+
+
+def enum_of(text):
+    pairs = re.findall(r"(-?\d+)=([^;]+)", text)
+    if len(pairs) < 2 or text.endswith("..."):
+        return None
+    return {int(k): v.strip() for k, v in pairs}
+
+
+def number(s):
+    v = float(s) if s else 1.0
+    v = v or 1.0  # scale 0/empty is treated as 1 (GX mappings.cpp)
+    return int(v) if v == int(v) else v
+
+
+def quote(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def entry(path, text, reg, mtype, scale, rw, sources, constants, name_seen):
+    m = re.match(r"(reserved|string)\[(\d+)\]", mtype)
+    base = re.sub(r"[^A-Za-z0-9]+", "_", path.strip("/")).strip("_").lower() or "reserved"
+    name = base
+    n = 2
+    while name in name_seen:
+        name = f"{base}_{n}"
+        n += 1
+    name_seen.add(name)
+    fields = {"name": name, "address": reg}
+    if m:
+        fields["type"] = "pad" if m.group(1) == "reserved" else "string"
+        fields["length"] = int(m.group(2))
+    elif mtype in TYPES:
+        fields["type"] = TYPES[mtype]
+        if number(scale) != 1:
+            fields["scale"] = number(scale)
+    else:
+        return None
+    src = sources.get(reg)
+    access = "r"
+    if isinstance(src, tuple):
+        src, access = src
+    if fields["type"] != "pad":
+        if src:
+            fields["source"] = "{vebus: %s}" % src
+        elif reg in constants:
+            fields["source"] = "{value: %s}" % constants[reg]
+        unit = text if text and "=" not in text else ""
+        if unit:
+            fields["unit"] = quote(unit)
+        e = enum_of(text)
+        if e and fields["type"] in ("u16", "i16"):
+            fields["enum"] = "{" + ", ".join(f"{k}: {quote(v)}" for k, v in e.items()) + "}"
+        if access == "rw":
+            fields["access"] = "rw"
+    desc = path + ("" if src or reg in constants or fields["type"] == "pad" else " (not provided by the MK3: reads 0)")
+    if rw == "W" and access != "rw" and fields["type"] != "pad":
+        desc += "; writable on a GX, read-only here"
+    fields["description"] = quote(desc)
+    return fields
+
+
+def write_map(service, name, header, sources, constants, lo, hi, extra=None, limits=None):
+    seen, out = set(), []
+    for path, dtype, text, reg, mtype, scale, rw in rows(service):
+        if not lo <= reg <= hi:
+            continue
+        f = entry(path, text, reg, mtype, scale, rw, sources, constants, seen)
+        if f is None and extra and reg in extra:
+            t, width, d = extra[reg]
+            f = {"name": re.sub(r"[^a-z0-9]+", "_", path.strip("/").lower()), "address": reg,
+                 "type": t, "description": quote(d)}
+        if f is None:
+            continue
+        if limits and reg in limits:
+            f.update(limits[reg])
+        out.append(f)
+    with open(os.path.join(OUT, name), "w") as fh:
+        fh.write(header)
+        for f in out:
+            fh.write("  - {" + ", ".join(f"{k}: {v}" for k, v in f.items()) + "}\n")
+
+
+VEBUS_HEADER = """# Victron GX Modbus-TCP map, service com.victronenergy.vebus (registers 3-109), served from a
+# Multi through an MK3 by `driver: vebus`. Generated by scripts/gen_gx_maps.py from Victron's
+# register list (attributes.csv v1.0.101) - edit the script, not this file.
+#
+# Conventions (as on a GX): addresses are 0-based PDU addresses; register = round(value x scale),
+# a write gives value = register / scale; 32-bit values high word first. Values the MK3 cannot
+# provide read 0, as a GX reads an absent D-Bus value. 37 and 96 (int32) are the ESS mode-3
+# setpoint in W at the AC input: positive = charge (take from the grid), negative = feed in.
+# The bridge refreshes it every ess.refresh and falls back to 0 W after ess.setpoint_timeout
+# without a write; 38/39 block charging / feeding in.
+schema: 1
+name: victron-gx-vebus
+driver: vebus
+description: Victron GX com.victronenergy.vebus registers 3-109 from an MK3-connected Multi.
+word_order: big
+max_age: 10
+unavailable: zero
+registers:
+"""
+
+SYSTEM_HEADER = """# Victron GX Modbus-TCP map, service com.victronenergy.system (unit 100, registers 800-918),
+# derived from the Multi by `driver: vebus`: without a GX there is no systemcalc, so battery
+# values come from the Multi's DC side, grid power from its AC input and consumption from its AC
+# output (protocols/vebus-mk3-and-gx.md section 3.5). Generated by scripts/gen_gx_maps.py.
+#
+# Conventions as in vebus.yaml. evcc reads 808-850 with FC4 and Home Assistant reads blocks from
+# 800: every register of 800-918 is mapped; what is not known reads 0, reserved reads 0xFFFF.
+schema: 1
+name: victron-gx-system
+driver: vebus
+description: Victron GX com.victronenergy.system registers 800-918 derived from an MK3-connected Multi.
+word_order: big
+max_age: 10
+unavailable: zero
+registers:
+"""
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    write_map("vebus", "vebus.yaml", VEBUS_HEADER, VEBUS_SOURCES, VEBUS_CONSTANTS, 3, 109,
+              limits={22: {"min": 0, "max": 100}, 33: {}})
+    write_map("system", "system.yaml", SYSTEM_HEADER, SYSTEM_SOURCES, SYSTEM_CONSTANTS, 800, 918,
+              extra=SYSTEM_EXTRA)
+    print("wrote", OUT)

@@ -1,0 +1,200 @@
+#include "vxbridge/devices/vebus/sim_server.hpp"
+
+#include <fcntl.h>
+#include <pty.h>
+#include <spdlog/spdlog.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <boost/asio/write.hpp>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+
+namespace vx::vebus {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto kByteTime = std::chrono::microseconds(4167);  // 10 bits at 2400 baud
+}
+
+sim_server::sim_server(asio::any_io_executor exec, sim_server_options options)
+    : exec_(exec),
+      options_(std::move(options)),
+      multi_(options_.multi),
+      idle_(exec),
+      tick_(exec),
+      reopen_(exec) {}
+
+sim_server::~sim_server() {
+    close_pty();
+}
+
+void sim_server::open_pty() {
+    int master = -1, slave = -1;
+    if (openpty(&master, &slave, nullptr, nullptr, nullptr) != 0)
+        throw std::runtime_error(std::string("openpty: ") + strerror(errno));
+    termios t{};
+    tcgetattr(slave, &t);
+    cfmakeraw(&t);
+    tcsetattr(slave, TCSANOW, &t);
+    const std::string name = ttyname(slave);
+    std::error_code ec;
+    std::filesystem::remove(options_.link, ec);
+    std::filesystem::create_symlink(name, options_.link, ec);
+    if (ec) {
+        ::close(master);
+        ::close(slave);
+        throw std::runtime_error("cannot create " + options_.link + ": " + ec.message());
+    }
+    fcntl(master, F_SETFD, FD_CLOEXEC);
+    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    // The slave stays open here so the master does not read EIO while no client is attached.
+    slave_fd_ = slave;
+    master_ = std::make_unique<asio::posix::stream_descriptor>(exec_, master);
+    parser_.discard_partial();
+    do_read();
+}
+
+void sim_server::close_pty() {
+    if (master_) {
+        boost::system::error_code ignored;
+        master_->close(ignored);
+        master_.reset();
+    }
+    if (slave_fd_ >= 0) ::close(slave_fd_);
+    slave_fd_ = -1;
+    std::error_code ec;
+    std::filesystem::remove(options_.link, ec);
+}
+
+void sim_server::start() {
+    open_pty();
+    arm_idle();
+    arm_tick();
+}
+
+// The plant moves on even when nobody asks.
+void sim_server::arm_tick() {
+    tick_.expires_after(100ms);
+    tick_.async_wait([this, w = weak_from_this()](boost::system::error_code ec) {
+        if (ec || w.expired() || stopped_) return;
+        multi_.tick(clock::now());
+        arm_tick();
+    });
+}
+
+void sim_server::stop() {
+    stopped_ = true;
+    idle_.cancel();
+    tick_.cancel();
+    reopen_.cancel();
+    close_pty();
+}
+
+void sim_server::vanish(std::chrono::milliseconds gone) {
+    close_pty();
+    reopen_.expires_after(gone);
+    reopen_.async_wait([this, w = weak_from_this()](boost::system::error_code ec) {
+        if (ec || w.expired() || stopped_) return;
+        open_pty();
+    });
+}
+
+void sim_server::do_read() {
+    if (!master_) return;
+    master_->async_read_some(asio::buffer(rx_), [this, w = weak_from_this()](
+                                                    boost::system::error_code ec, std::size_t n) {
+        if (w.expired() || stopped_ || !master_) return;
+        if (ec) {
+            if (ec == asio::error::operation_aborted) return;
+            // EIO: no client has the pty open; try again a little later.
+            auto t = std::make_shared<asio::steady_timer>(exec_, 50ms);
+            t->async_wait([this, w, t](boost::system::error_code e) {
+                if (!e && !w.expired() && !stopped_) do_read();
+            });
+            return;
+        }
+        parser_.feed(std::span(rx_.data(), n));
+        while (auto f = parser_.next()) reply(*f, encode(*f).size());
+        do_read();
+    });
+}
+
+// Replies leave after the request's wire time, the latency and their own wire time, one
+// exchange after the other, as on a 2400-baud line.
+void sim_server::reply(const frame& request, std::size_t request_bytes) {
+    const auto now = clock::now();
+    auto replies = multi_.handle(request, now);
+    if (faults_.silent) return;
+    auto at = std::max(now, busy_until_);
+    if (options_.byte_timing) at += request_bytes * kByteTime;
+    for (const auto& r : replies) {
+        auto bytes = encode(r);
+        std::uniform_real_distribution<double> u(0, 1);
+        if (u(rng_) < faults_.drop) continue;
+        if (u(rng_) < faults_.corrupt) bytes[bytes.size() / 2] ^= 0x5A;
+        at += options_.latency + faults_.delay;
+        if (options_.byte_timing) at += bytes.size() * kByteTime;
+        send_later(std::move(bytes), at);
+    }
+    busy_until_ = at;
+}
+
+void sim_server::send_later(std::vector<std::uint8_t> bytes, clock::time_point at) {
+    auto t = std::make_shared<asio::steady_timer>(exec_, at);
+    auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
+    t->async_wait([this, w = weak_from_this(), t, data](boost::system::error_code ec) {
+        if (ec || w.expired() || stopped_ || !master_) return;
+        last_tx_ = clock::now();
+        boost::system::error_code wec;
+        asio::write(*master_, asio::buffer(*data), wec);  // a pty takes a few bytes at once
+    });
+}
+
+// The MK3 sends a version frame about every second when there is no other traffic (section 1.1).
+void sim_server::arm_idle() {
+    idle_.expires_after(1s);
+    idle_.async_wait([this, w = weak_from_this()](boost::system::error_code ec) {
+        if (ec || w.expired() || stopped_) return;
+        if (master_ && !faults_.silent && clock::now() - std::max(last_tx_, busy_until_) >= 1s)
+            send_later(encode(multi_.version_frame()), clock::now());
+        arm_idle();
+    });
+}
+
+std::string sim_server::control(const std::string& line) {
+    std::istringstream in(line);
+    std::string cmd, arg;
+    in >> cmd >> arg;
+    auto num = [&] { return arg.empty() ? 0.0 : std::stod(arg); };
+    try {
+        if (cmd == "silent")
+            faults_.silent = arg == "on";
+        else if (cmd == "drop")
+            faults_.drop = num();
+        else if (cmd == "corrupt")
+            faults_.corrupt = num();
+        else if (cmd == "delay")
+            faults_.delay = std::chrono::milliseconds(static_cast<long>(num()));
+        else if (cmd == "latency")
+            options_.latency = std::chrono::milliseconds(static_cast<long>(num()));
+        else if (cmd == "vanish")
+            vanish(std::chrono::milliseconds(static_cast<long>(num())));
+        else if (cmd != "status")
+            return "error: unknown command '" + cmd + "'";
+    } catch (const std::exception&) {
+        return "error: bad argument '" + arg + "'";
+    }
+    std::ostringstream out;
+    out << "ok setpoint_ram=" << multi_.ess_setpoint_ram() << " soc=" << multi_.soc()
+        << " battery_w=" << multi_.battery_power() << " import_w=" << multi_.input_power_import()
+        << " state=" << int(multi_.device_state()) << " switch=" << int(multi_.switch_state())
+        << " limit=" << multi_.input_limit() << " writes=" << multi_.setpoint_writes();
+    return out.str();
+}
+
+}  // namespace vx::vebus

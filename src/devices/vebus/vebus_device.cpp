@@ -1,0 +1,432 @@
+#include "vxbridge/devices/vebus/vebus_device.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+
+namespace vx::devices {
+
+namespace asio = boost::asio;
+namespace vb = vx::vebus;
+using asio::awaitable;
+using namespace std::chrono_literals;
+
+// Note: no co_await inside an `if`/`while` condition in this file. GCC 12 miscompiled
+// `if (!co_await f(temporary))` here into an illegal instruction; awaiting into a local first
+// is equivalent and works.
+
+namespace {
+
+constexpr std::uint8_t kScaleIds[] = {0, 1, 2, 3, 4, 5, 7, 8, 13, 14, 15, 16};
+constexpr std::uint8_t kSnapshotIds[] = {4, 5, 13, 14, 15, 16};  // UBat IBat SoC powers
+constexpr double kWireMsPerByte = 10.0 / 2400.0 * 1000.0;        // 8N1 at 2400 baud
+
+std::shared_ptr<spdlog::logger> log() {
+    return spdlog::get("vebus");
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+core::write_result result(core::write_status s, std::string detail = {}) {
+    return core::write_result{s, std::move(detail), {}};
+}
+
+}  // namespace
+
+const std::vector<std::string>& vebus_device::writable_points() {
+    static const std::vector<std::string> names = {"ess_setpoint",        "ess_disable_charge",
+                                                   "ess_disable_feedin",  "mode",
+                                                   "input_current_limit", "sleep"};
+    return names;
+}
+
+const std::vector<std::string>& vebus_device::link_points() {
+    static const std::vector<std::string> names = {
+        "link_up",         "link_requests", "link_timeouts",   "link_checksum_errors",
+        "link_reconnects", "link_cycle_ms", "link_utilisation"};
+    return names;
+}
+
+vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_options options)
+    : device(std::move(name)),
+      exec_(exec),
+      options_(std::move(options)),
+      link_(exec, options_.port),
+      idle_(exec) {
+    link_.on_unsolicited = [this](const vb::frame& f) {
+        if (f.type == vb::frame_type::boot) reinit_ = true;  // the Multi or MK3 restarted
+        state_.unsolicited(f);
+    };
+}
+
+vebus_device::~vebus_device() = default;
+
+std::string vebus_device::check_point(const core::point_spec& p) const {
+    if (constant_points::handles(p)) return {};
+    if (p.ref.kind != "vebus")
+        return "driver vebus serves {vebus: NAME} and {value: X}, not '" + p.ref.kind + "'";
+    if (!p.ref.options.empty()) return "{vebus: NAME} takes no options";
+    const auto& n = p.ref.key;
+    const bool writable = contains(writable_points(), n);
+    if (!writable && !contains(vb::multi_state::point_names(), n) && !contains(link_points(), n))
+        return "unknown VE.Bus point '" + n + "'";
+    if (p.writable && !writable) return "VE.Bus point '" + n + "' is read-only";
+    return {};
+}
+
+void vebus_device::subscribe(const core::point_spec& p, value_listener listener) {
+    if (constant_points::handles(p)) return constants_.subscribe(p, std::move(listener));
+    listeners_[p.ref.key].push_back(std::move(listener));
+}
+
+void vebus_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
+    if (constant_points::handles(p)) {
+        constants_.store(p, v);
+        return done(result(core::write_status::ok));
+    }
+    // Writes may come from any thread (the RTU server); the link is the io_context's.
+    asio::post(exec_,
+               [self = shared_from_this(), name = p.ref.key, v, done = std::move(done)]() mutable {
+                   if (self->stopping_)
+                       return done(result(core::write_status::offline, "stopping"));
+                   self->commands_.push_back({std::move(name), std::move(v), std::move(done)});
+                   self->idle_.cancel();  // a waiting back-off or pause ends now
+               });
+}
+
+// The owner is a parameter, not a lambda capture: parameters live in the coroutine frame,
+// captures only in the (temporary) lambda object.
+static awaitable<void> run_owned(std::shared_ptr<vebus_device> self,
+                                 awaitable<void> (vebus_device::*run)()) {
+    co_await ((*self).*run)();
+}
+
+void vebus_device::start() {
+    asio::co_spawn(exec_, run_owned(shared_from_this(), &vebus_device::run), asio::detached);
+}
+
+void vebus_device::stop() {
+    stopping_ = true;
+    link_.close();
+    idle_.cancel();
+    for (auto& c : commands_) c.done(result(core::write_status::offline, "stopping"));
+    commands_.clear();
+}
+
+awaitable<void> vebus_device::pause(std::chrono::milliseconds d) {
+    boost::system::error_code ec;
+    idle_.expires_after(d);
+    co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+void vebus_device::set_online(bool up) {
+    if (online_.exchange(up) == up) return;
+    if (up)
+        log()->info("{}: VE.Bus up on {} (MK3 version {}, ESS setpoint {})", name(), options_.port,
+                    core::to_string(state_.point("mk3_version")),
+                    ess_id_ ? "at RAM " + std::to_string(*ess_id_) : "not available");
+    else
+        log()->warn("{}: VE.Bus unreachable on {}: units answer 0x0A", name(), options_.port);
+}
+
+// The link loop: open, initialise, poll; every failure leads back to the top with back-off.
+awaitable<void> vebus_device::run() {
+    auto backoff = 500ms;
+    bool opened_once = false;
+    std::string last_why;
+    while (!stopping_) {
+        if (!link_.is_open() || link_.failed()) {
+            link_.close();
+            std::string why;
+            if (!link_.open(why)) {
+                if (why != last_why)
+                    log()->warn("{}: cannot open {}: {}", name(), options_.port, why);
+                last_why = why;
+            } else {
+                if (opened_once) ++link_.stats().reconnects;
+                opened_once = true;
+                last_why.clear();
+            }
+        }
+        bool up = false;
+        if (link_.is_open() && !link_.failed()) up = co_await initialise();
+        if (up) {
+            backoff = 500ms;
+            reinit_ = false;
+            last_good_ = clock::now();
+            set_online(true);
+            while (!stopping_ && !reinit_ && !link_.failed()) {
+                const bool ok = co_await cycle();
+                if (!ok) break;
+            }
+            if (stopping_) break;
+            log()->info("{}: re-initialising VE.Bus ({})", name(),
+                        link_.failed() ? "port error"
+                        : reinit_      ? "boot frame or silence"
+                                       : "no answers");
+        }
+        if (clock::now() - last_good_ > options_.offline_after) set_online(false);
+        publish();
+        co_await run_commands();  // fail fast while down
+        co_await pause(backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 8s);
+    }
+    set_online(false);
+}
+
+awaitable<bool> vebus_device::initialise() {
+    {
+        const bool ok = co_await ask(vb::version_request());
+        if (!ok) co_return false;
+    }
+    {
+        const bool ok = co_await ask(vb::address_request(0));
+        if (!ok) co_return false;
+    }
+    letter_ = 'X';
+    bool scales = co_await read_scales();
+    if (!scales) {
+        // Some MK3s answer X only after the mode-2 'S' (section 1.4); then try 'W'.
+        log()->info("{}: no answer to X commands; sending the mode-2 'S' once", name());
+        co_await ask(vb::mode2_init_request());
+        scales = co_await read_scales();
+        if (!scales) {
+            letter_ = 'W';
+            {
+                const bool ok = co_await read_scales();
+                if (!ok) co_return false;
+            }
+        }
+    }
+    co_await scan_assistants();
+    co_return co_await ask(vb::info_request(5));
+}
+
+awaitable<bool> vebus_device::read_scales() {
+    for (auto id : kScaleIds) {
+        const bool ok = co_await ask(vb::ram_info_request(letter_, id));
+        if (!ok) co_return false;
+    }
+    co_return true;
+}
+
+// Section 1.11, with the corrected loop (assistant_scan_step).
+awaitable<void> vebus_device::scan_assistants() {
+    ess_id_.reset();
+    std::uint8_t id = vb::ram::assistants;
+    for (int i = 0; i < 16; ++i) {
+        const std::uint8_t ids[] = {id};
+        state_.clear_ram(id);
+        {
+            const bool ok = co_await ask(vb::read_ram_request(letter_, ids));
+            if (!ok) break;
+        }
+        const auto header = state_.ram_raw(id);
+        if (!header) break;
+        const auto step = vb::assistant_scan_step(id, *header);
+        if (step.ess_id) ess_id_ = step.ess_id;
+        if (step.done) break;
+        id = step.next;
+    }
+    if (!ess_id_) co_return;
+    const std::uint8_t ids[] = {*ess_id_};
+    const bool read = co_await ask(vb::read_ram_request(letter_, ids));
+    if (read && !ess_requested_)
+        if (const auto raw = state_.ram_raw(*ess_id_))
+            ess_shown_ = -static_cast<std::int16_t>(*raw);
+}
+
+// One poll step; queued writes go first (they jump the poll queue).
+awaitable<bool> vebus_device::ask(vb::frame request) {
+    co_await run_commands();
+    const auto timeout = request.command == 'F' && !request.data.empty() && request.data[0] == 5
+                             ? options_.timeout * 2
+                             : options_.timeout;
+    const auto reply = co_await link_.exchange(request, timeout);
+    if (!reply) co_return false;
+    if (vb::expects_reply(request))
+        state_.apply(request, *reply);
+    else
+        state_.sent(request);
+    last_good_ = clock::now();
+    co_return true;
+}
+
+awaitable<bool> vebus_device::cycle() {
+    const auto t0 = clock::now();
+    const auto bytes0 = link_.stats().bytes_tx + link_.stats().bytes_rx;
+    bool ok = co_await ask(vb::snapshot_request(kSnapshotIds));
+    ok = co_await ask(vb::read_snapshot_request(letter_)) && ok;
+    ok = co_await ask(vb::info_request(1)) && ok;
+    ok = co_await ask(vb::led_request()) && ok;
+    if (options_.slow_every > 0 && cycles_ % static_cast<std::uint64_t>(options_.slow_every) == 0) {
+        ok = co_await ask(vb::info_request(0)) && ok;
+        ok = co_await ask(vb::info_request(5)) && ok;
+        ok = co_await ask(vb::device_state_request(letter_)) && ok;
+    }
+    co_await ess_housekeeping();
+    ++cycles_;
+    const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
+    const auto bytes = link_.stats().bytes_tx + link_.stats().bytes_rx - bytes0;
+    cycle_ms_ = ms;
+    utilisation_ = ms > 0 ? std::min(1.0, static_cast<double>(bytes) * kWireMsPerByte / ms) : 0;
+    publish();
+    if (clock::now() - link_.last_heard() > options_.silence) reinit_ = true;
+    co_return ok || clock::now() - last_good_ < options_.silence;
+}
+
+awaitable<void> vebus_device::run_commands() {
+    while (!commands_.empty()) {
+        auto c = std::move(commands_.front());
+        commands_.pop_front();
+        co_await execute(c);
+    }
+}
+
+double vebus_device::effective_setpoint() const {
+    const double v = ess_requested_.value_or(0.0);
+    if ((disable_charge_ && v > 0) || (disable_feed_ && v < 0)) return 0.0;
+    return v;
+}
+
+std::uint8_t vebus_device::current_switch() const {
+    if (mode_) return *mode_;
+    const auto sw = state_.values().switch_register.value_or(0x30);
+    const bool charge = sw & 0x10, invert = sw & 0x20;
+    return charge && invert ? 3 : charge ? 1 : invert ? 2 : 4;
+}
+
+awaitable<void> vebus_device::execute(command& c) {
+    const auto num = core::as_double(c.value);
+    if (!num) co_return c.done(result(core::write_status::invalid, "not a number"));
+    const double v = *num;
+    if (!online_ && !link_.is_open()) co_return c.done(result(core::write_status::offline));
+    core::write_result r = result(core::write_status::ok);
+    if (c.point == "ess_setpoint") {
+        if (v > options_.ess.max_charge_w || v < -options_.ess.max_feed_w) {
+            log()->warn("{}: ESS setpoint {} W refused (limits -{} .. {} W)", name(), v,
+                        options_.ess.max_feed_w, options_.ess.max_charge_w);
+            co_return c.done(result(core::write_status::invalid, "outside ess limits"));
+        }
+        if (!ess_id_) co_return c.done(result(core::write_status::refused, "no ESS assistant"));
+        ess_requested_ = v;
+        ess_last_client_ = clock::now();
+        r = co_await send_setpoint(effective_setpoint());
+    } else if (c.point == "ess_disable_charge" || c.point == "ess_disable_feedin") {
+        (c.point == "ess_disable_charge" ? disable_charge_ : disable_feed_) = v != 0;
+        if (ess_requested_ && ess_id_) r = co_await send_setpoint(effective_setpoint());
+    } else if (c.point == "mode") {
+        if (v < 1 || v > 4) co_return c.done(result(core::write_status::invalid));
+        r = co_await send_state(static_cast<std::uint8_t>(v), std::nullopt);
+        if (r.status == core::write_status::ok) mode_ = static_cast<std::uint8_t>(v);
+    } else if (c.point == "input_current_limit") {
+        r = co_await send_state(current_switch(), static_cast<std::uint16_t>(std::lround(v * 10)));
+    } else if (c.point == "sleep") {
+        const auto reply = co_await link_.exchange(v != 0 ? vb::sleep_frame() : vb::wake_frame(),
+                                                   options_.timeout);
+        if (!reply) r = result(core::write_status::timeout);
+    } else {
+        r = result(core::write_status::refused, "not writable");
+    }
+    if (r.status == core::write_status::ok) {
+        if (c.point == "ess_setpoint") ess_shown_ = v;
+        publish(c.point, c.value);
+    }
+    c.done(std::move(r));
+}
+
+awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
+    // GX register 37: + = charge; the Multi's RAM value: + = feed-in (section 3.4).
+    const auto ram = static_cast<std::int16_t>(std::clamp(-std::lround(gx_watts), -32767L, 32767L));
+    const auto reply =
+        co_await link_.exchange(vb::write_ram_request(letter_, *ess_id_, ram), options_.timeout);
+    if (!reply) co_return result(core::write_status::timeout, "no answer to the ESS write");
+    const auto w = vb::parse_winmon(*reply);
+    if (!w || w->code != vb::winmon::write_ram_ok) {
+        log()->warn("{}: the Multi refused the ESS setpoint (reply 0x{:02X})", name(),
+                    w ? w->code : 0);
+        co_return result(core::write_status::refused, "refused by the Multi");
+    }
+    last_good_ = ess_last_sent_ = clock::now();
+    co_return result(core::write_status::ok);
+}
+
+awaitable<core::write_result> vebus_device::send_state(std::uint8_t sw,
+                                                       std::optional<std::uint16_t> limit) {
+    const auto reply = co_await link_.exchange(vb::state_request(sw, limit), options_.timeout);
+    if (!reply) co_return result(core::write_status::timeout, "no answer to 'S'");
+    last_good_ = clock::now();
+    co_return result(core::write_status::ok);
+}
+
+// Refresh the setpoint before the Multi drops it (~15 s), and fall back to 0 W when no client
+// has written it for ess.setpoint_timeout; then stop refreshing so the assistant times out.
+awaitable<void> vebus_device::ess_housekeeping() {
+    if (!ess_requested_ || !ess_id_) co_return;
+    const auto now = clock::now();
+    if (now - ess_last_client_ > options_.ess.setpoint_timeout) {
+        log()->warn("{}: no Modbus write of the ESS setpoint for {} s: falling back to 0 W", name(),
+                    std::chrono::duration_cast<std::chrono::seconds>(options_.ess.setpoint_timeout)
+                        .count());
+        ess_requested_.reset();
+        ess_shown_ = 0;
+        co_await send_setpoint(0);
+        co_return;
+    }
+    if (now - ess_last_sent_ >= options_.ess.refresh) co_await send_setpoint(effective_setpoint());
+}
+
+void vebus_device::publish(const std::string& name, const core::value& v) {
+    const auto it = listeners_.find(name);
+    if (it == listeners_.end()) return;
+    const auto now = clock::now();
+    for (const auto& l : it->second) l(v, now);
+}
+
+void vebus_device::publish() {
+    const auto& s = link_.stats();
+    for (const auto& [name, ls] : listeners_) {
+        core::value v;
+        if (name == "ess_setpoint")
+            v = ess_shown_;
+        else if (name == "ess_disable_charge")
+            v = std::int64_t{disable_charge_};
+        else if (name == "ess_disable_feedin")
+            v = std::int64_t{disable_feed_};
+        else if (name == "mode")
+            v = std::int64_t{current_switch()};
+        else if (name == "sleep")
+            v = std::int64_t{0};
+        else if (name == "link_up")
+            v = std::int64_t{online_};
+        else if (name == "link_requests")
+            v = static_cast<std::int64_t>(s.requests);
+        else if (name == "link_timeouts")
+            v = static_cast<std::int64_t>(s.timeouts);
+        else if (name == "link_checksum_errors")
+            v = static_cast<std::int64_t>(s.checksum_errors);
+        else if (name == "link_reconnects")
+            v = static_cast<std::int64_t>(s.reconnects);
+        else if (name == "link_cycle_ms")
+            v = cycle_ms_;
+        else if (name == "link_utilisation")
+            v = utilisation_ * 100.0;
+        else if (!online_)
+            continue;  // measurements age out through max_age
+        else
+            v = state_.point(name);
+        if (!core::has_value(v)) continue;
+        const auto now = clock::now();
+        for (const auto& l : ls) l(v, now);
+    }
+}
+
+}  // namespace vx::devices
