@@ -1,0 +1,167 @@
+"""End-to-end VE.Bus: the real bridge and the Multi simulator over a pty, read and written with
+pymodbus the way Home Assistant (hass-victron) and evcc use a Victron GX."""
+import os
+import struct
+import tempfile
+import time
+import unittest
+
+from pymodbus.client import ModbusTcpClient
+
+from bridge_harness import Bridge, SOURCE
+from sim_harness import Simulator, wait_until
+
+VEBUS_MAP = os.path.join(SOURCE, "maps", "victron-gx", "vebus.yaml")
+SYSTEM_MAP = os.path.join(SOURCE, "maps", "victron-gx", "system.yaml")
+
+
+def s16(v):
+    return v - 65536 if v >= 32768 else v
+
+
+class VebusGxTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.TemporaryDirectory(prefix="vxb-vebus-")
+        cls.link = os.path.join(cls.dir.name, "mk3")
+        # The simulated Multi drops an unrefreshed setpoint after 2 s; the bridge refreshes every
+        # 0.5 s and falls back to 0 W after 5 s without a client write.
+        cls.sim = Simulator("vebus", "--pty", cls.link, "--latency", "15", "--ess-timeout", "2")
+        cls.bridge = Bridge(
+            "modbus: {listen: 127.0.0.1:0, write_timeout: 3}\n"
+            f"devices:\n  multi:\n    driver: vebus\n    port: {cls.link}\n"
+            "    timeout: 0.4\n    silence: 2\n    offline_after: 3\n"
+            "    ess: {refresh: 0.5, setpoint_timeout: 5, max_charge_w: 3000, max_feed_w: 2500}\n"
+            f"units:\n  - {{unit_id: 227, device: multi, map: {VEBUS_MAP}}}\n"
+            f"  - {{unit_id: 100, device: multi, map: {SYSTEM_MAP}}}\n")
+        assert cls.bridge.wait_for("VE.Bus up", 15), cls.bridge.output
+        cls.client = ModbusTcpClient("127.0.0.1", port=cls.bridge.port, timeout=3)
+        assert cls.client.connect()
+        # Values arrive with the first poll cycles.
+        assert wait_until(lambda: not cls.client.read_holding_registers(26, 1, slave=227).isError()
+                          and cls.client.read_holding_registers(26, 1, slave=227).registers[0] > 0, 10)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.client.close()
+        assert cls.bridge.stop() == 0
+        cls.sim.stop()
+        cls.dir.cleanup()
+
+    def hr(self, addr, count, unit=227):
+        rr = self.client.read_holding_registers(addr, count, slave=unit)
+        self.assertFalse(rr.isError(), rr)
+        return rr.registers
+
+    def test_home_assistant_block_read_3_to_109(self):
+        r = self.hr(3, 107)  # hass-victron's vebus_registers group: one FC3 of 107 registers
+        self.assertEqual(len(r), 107)
+        reg = lambda a: r[a - 3]
+        self.assertAlmostEqual(reg(3) / 10, 230.1, delta=0.2)   # AC-in V
+        self.assertAlmostEqual(reg(9) / 100, 50.1, delta=0.05)  # AC-in Hz
+        self.assertAlmostEqual(reg(15) / 10, 230.0, delta=0.2)  # AC-out V
+        self.assertAlmostEqual(reg(21) / 100, 50.03, delta=0.05)
+        self.assertEqual(reg(22), 160)                          # input current limit 16.0 A
+        self.assertGreater(reg(26), 4800)                       # battery V x100
+        self.assertEqual(reg(28), 1)                            # phases
+        self.assertEqual(reg(29), 0)                            # AC input 1
+        self.assertIn(reg(31), (3, 8))                          # bulk (ESS) or passthru
+        self.assertEqual(reg(33), 3)                            # mode on
+        self.assertEqual(reg(4), 0)                             # L2: not provided, reads 0
+        self.assertEqual(reg(57), 0)                            # no VE.Bus BMS
+
+    def test_evcc_reads_808_to_850_with_fc4_on_unit_100(self):
+        rr = self.client.read_input_registers(808, 43, slave=100)
+        self.assertFalse(rr.isError(), rr)
+        r = rr.registers
+        reg = lambda a: r[a - 808]
+        self.assertEqual(reg(827), 0xFFFF)                      # reserved
+        self.assertGreater(reg(840), 480)                       # battery V x10
+        self.assertTrue(0 < reg(843) <= 100)                    # SoC %
+        self.assertEqual(reg(826), 1)                           # grid
+
+    def test_unknown_unit_is_answered_at_once(self):
+        t0 = time.monotonic()
+        rr = self.client.read_holding_registers(3, 107, slave=5)  # HA's discovery sweep
+        self.assertEqual(rr.exception_code, 0x0B)
+        self.assertLess(time.monotonic() - t0, 0.1)
+
+    def test_ess_setpoint_fc6_negative_reaches_the_multi_refreshes_and_falls_back(self):
+        # FC6 to 37 with -400 (feed-in 400 W); the Multi's RAM value is the opposite sign.
+        self.assertFalse(self.client.write_register(37, (-400) & 0xFFFF, slave=227).isError())
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "400")
+        self.assertEqual(s16(self.hr(37, 1)[0]), -400)
+        writes = int(self.sim.control("status")["writes"])
+        time.sleep(3.5)  # longer than the Multi's 2 s ESS timeout: only refreshes keep it
+        st = self.sim.control("status")
+        self.assertEqual(st["setpoint_ram"], "400")
+        self.assertGreaterEqual(int(st["writes"]) - writes, 4)
+        self.assertLess(float(st["battery_w"]), -400)            # discharging to feed in
+        # No client write for 5 s: the bridge falls back to 0 W and says so.
+        self.assertTrue(wait_until(lambda: self.sim.control("status")["setpoint_ram"] == "0", 4))
+        self.assertTrue(self.bridge.wait_for("falling back to 0 W", 2))
+        self.assertTrue(wait_until(lambda: self.hr(37, 1)[0] == 0, 2))
+
+
+    def test_ess_setpoint_home_assistant_style_and_limits(self):
+        # hass-victron writes negatives as 65535 + v: -100 W arrives as -101 W.
+        self.assertFalse(self.client.write_register(37, 65535 - 100, slave=227).isError())
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "101")
+        self.assertFalse(self.client.write_register(37, 300, slave=227).isError())  # charge 300 W
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "-300")
+        self.assertEqual(self.client.write_register(37, 3001, slave=227).exception_code, 3)
+        self.assertEqual(self.client.write_register(37, (-2501) & 0xFFFF, slave=227).exception_code, 3)
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "-300")
+
+    def test_ess_setpoint_fc16_int32_at_96(self):
+        hi, lo = struct.unpack(">HH", struct.pack(">i", -800))
+        self.assertFalse(self.client.write_registers(96, [hi, lo], slave=227).isError())
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "800")
+        self.assertEqual(s16(self.hr(37, 1)[0]), -800)
+        self.assertEqual(self.hr(96, 2), [hi, lo])
+
+    def test_disable_feed_in_blocks_negative_setpoints(self):
+        self.assertFalse(self.client.write_register(39, 1, slave=227).isError())
+        self.assertFalse(self.client.write_register(37, (-500) & 0xFFFF, slave=227).isError())
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "0")
+        self.assertFalse(self.client.write_register(39, 0, slave=227).isError())
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "500")
+
+    def test_mode_and_input_current_limit_through_s(self):
+        self.assertFalse(self.client.write_register(22, 123, slave=227).isError())  # 12.3 A
+        self.assertEqual(self.sim.control("status")["limit"], "123")
+        self.assertEqual(self.client.write_register(33, 7, slave=227).exception_code, 3)  # not in enum
+        self.assertFalse(self.client.write_register(33, 1, slave=227).isError())  # charger only
+        self.assertEqual(self.sim.control("status")["switch"], "1")
+        self.assertFalse(self.client.write_register(33, 3, slave=227).isError())
+        self.assertEqual(self.hr(33, 1)[0], 3)
+
+    def test_state_is_read_only(self):
+        self.assertEqual(self.client.write_register(31, 1, slave=227).exception_code, 2)
+
+    def test_z_faults_recover_without_restart(self):
+        # Silence: after offline_after the units answer 0x0A; then values come back.
+        self.sim.control("silent on")
+        self.assertTrue(wait_until(
+            lambda: self.client.read_holding_registers(26, 1, slave=227).isError(), 8))
+        self.assertEqual(self.client.read_holding_registers(26, 1, slave=227).exception_code, 0x0A)
+        self.sim.control("silent off")
+        self.assertTrue(wait_until(
+            lambda: not self.client.read_holding_registers(26, 1, slave=227).isError(), 10))
+        # The port vanishes and comes back: the bridge reopens it.
+        self.sim.control("vanish 1500")
+        time.sleep(2)
+        self.assertTrue(wait_until(
+            lambda: not self.client.read_holding_registers(26, 1, slave=227).isError()
+            and self.hr(26, 1)[0] > 0, 12))
+        self.assertTrue(self.bridge.wait_for("re-initialising VE.Bus", 1))
+        # Corrupted and dropped replies: polling goes on.
+        self.sim.control("corrupt 0.3")
+        time.sleep(2)
+        self.sim.control("corrupt 0")
+        self.assertFalse(self.client.write_register(37, 100, slave=227).isError())
+        self.assertEqual(self.sim.control("status")["setpoint_ram"], "-100")
+
+
+if __name__ == "__main__":
+    unittest.main()
