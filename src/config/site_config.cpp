@@ -102,6 +102,8 @@ void read_vebus(yaml_fields& f, device_config& dev, const std::string& file, cor
     if (auto s = seconds(f, "silence", 1, 120)) o.silence = millis(*s);
     if (auto s = seconds(f, "offline_after", 1, 3600)) o.offline_after = millis(*s);
     if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
+    if (auto s = seconds(f, "poll_interval", 0, 60)) o.poll_interval = millis(*s);
+
     if (f.has("ess")) {
         yaml_fields e(f.get("ess"), file, d,
                       {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w"}, "ess");
@@ -135,7 +137,7 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
         } else if (driver == "vebus") {
             yaml_fields f(
                 kv.second, file, d,
-                {"driver", "port", "timeout", "silence", "offline_after", "slow_every", "ess"},
+                {"driver", "port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"},
                 what);
             if (f.ok()) read_vebus(f, dev, file, d);
         } else {

@@ -50,8 +50,9 @@ const std::vector<std::string>& vebus_device::writable_points() {
 
 const std::vector<std::string>& vebus_device::link_points() {
     static const std::vector<std::string> names = {
-        "link_up",         "link_requests", "link_timeouts",   "link_checksum_errors",
-        "link_reconnects", "link_cycle_ms", "link_utilisation"};
+        "link_up",         "link_requests", "link_timeouts",    "link_checksum_errors",
+        "link_reconnects", "link_cycle_ms", "link_utilisation", "link_cycles",
+        "link_wire_ms"};
     return names;
 }
 
@@ -164,8 +165,10 @@ awaitable<void> vebus_device::run() {
             last_good_ = clock::now();
             set_online(true);
             while (!stopping_ && !reinit_ && !link_.failed()) {
+                const auto next = clock::now() + options_.poll_interval;
                 const bool ok = co_await cycle();
                 if (!ok) break;
+                co_await idle_until(next);
             }
             if (stopping_) break;
             log()->info("{}: re-initialising VE.Bus ({})", name(),
@@ -180,6 +183,20 @@ awaitable<void> vebus_device::run() {
         backoff = std::min<std::chrono::milliseconds>(backoff * 2, 8s);
     }
     set_online(false);
+}
+
+// Waits for the next cycle; writes that arrive meanwhile are sent at once (write() wakes us),
+// and the ESS setpoint is refreshed on its own schedule, not the poll cycle's.
+awaitable<void> vebus_device::idle_until(clock::time_point next) {
+    while (!stopping_ && !reinit_ && !link_.failed() && clock::now() < next) {
+        auto wake = next;
+        if (ess_requested_ && ess_id_) wake = std::min(wake, ess_last_sent_ + options_.ess.refresh);
+        const auto now = clock::now();
+        if (wake > now)
+            co_await pause(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
+        co_await run_commands();
+        co_await ess_housekeeping();
+    }
 }
 
 awaitable<bool> vebus_device::initialise() {
@@ -419,6 +436,12 @@ void vebus_device::publish() {
             v = cycle_ms_;
         else if (name == "link_utilisation")
             v = utilisation_ * 100.0;
+        else if (name == "link_cycles")
+            v = static_cast<std::int64_t>(cycles_);
+        else if (name == "link_wire_ms")
+            v = static_cast<std::int64_t>(static_cast<double>(s.bytes_tx + s.bytes_rx) *
+                                          kWireMsPerByte);
+
         else if (!online_)
             continue;  // measurements age out through max_age
         else

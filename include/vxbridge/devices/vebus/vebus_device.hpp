@@ -62,6 +62,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
                                                           std::optional<std::uint16_t> limit);
     boost::asio::awaitable<void> ess_housekeeping();
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+    boost::asio::awaitable<void> idle_until(clock::time_point next);
 
     void publish();
     void publish(const std::string& name, const core::value& v);

@@ -19,6 +19,9 @@ struct vebus_options {
     std::chrono::milliseconds silence{5'000};         // nothing heard this long -> re-initialise
     std::chrono::milliseconds offline_after{10'000};  // unreachable this long -> units answer 0x0A
     int slow_every = 5;                               // slow points every Nth poll cycle
+    // Start-to-start period of poll cycles; a write that arrives in the gap goes out at once.
+    // 0 = back to back (the link is then always busy and writes wait for the exchange in flight).
+    std::chrono::milliseconds poll_interval{500};
     ess_options ess;
 };
 
