@@ -53,22 +53,28 @@ struct run_overrides {
     bool banner = false;  // demo: print endpoints and ready mbpoll lines
 };
 
-void print_banner(const gateway& gw, const config::site_config& site) {
+void print_banner(const gateway& gw, const std::vector<std::string>& sims) {
     const auto ep = gw.tcp_endpoint();
     if (!ep) return;
     const auto host = ep->address().to_string();
-    const auto port = std::to_string(ep->port());
-    std::cout << "vxbridge demo: Modbus TCP on " << host << ":" << port << "\n";
+    const auto at = " -p " + std::to_string(ep->port()) + " " + host;
+    std::cout << "vxbridge demo: Modbus TCP on " << host << ":" << ep->port() << "\n";
+    for (const auto& s : sims) std::cout << "  " << s << "\n";
     for (const auto* u : gw.router().all())
         std::cout << "  unit " << int(u->id) << ": " << u->image->map().name << " (device "
                   << u->device_name << ")\n";
-    const int first = site.units.empty() ? 1 : site.units.front().unit_id;
-    std::cout << "try:\n  mbpoll -m tcp -a " << first << " -t 4 -0 -r 0 -c 10 -1 -p " << port << " "
-              << host << "\n  mbpoll -m tcp -a " << first << " -t 4 -0 -r 100 -p " << port << " "
-              << host << " 42\n"
+    std::cout << "try:\n"
+              << "  mbpoll -m tcp -a 227 -t 4 -0 -r 26 -c 2 -1" << at
+              << "        # battery voltage x100, current x10 (GX vebus unit)\n"
+              << "  mbpoll -m tcp -a 227 -t 4 -0 -r 37" << at
+              << " 65036     # ESS setpoint -500 W = feed in 500 W\n"
+              << "  mbpoll -m tcp -a 100 -t 3 -0 -r 840 -c 4 -1" << at
+              << "       # system: battery V, A, W, SoC\n"
+              << "  mbpoll -m tcp -a 1 -t 4 -0 -r 10 -c 2 -1" << at << "          # static example unit\n"
               << "Ctrl-C stops.\n"
               << std::flush;
 }
+
 
 int run_site(config::site_config site, const run_overrides& o) {
     if (!o.listen.empty()) site.modbus.listen = o.listen;
@@ -76,8 +82,10 @@ int run_site(config::site_config site, const run_overrides& o) {
     // One thread runs every socket, timer and serial port; other threads (the RTU server, device
     // completions) only post to it, so the reactor needs no locking.
     asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
+    std::unique_ptr<demo_simulators> sims;
     std::unique_ptr<gateway> gw;
     try {
+        if (o.banner) sims = std::make_unique<demo_simulators>(io, site);
         gw = std::make_unique<gateway>(io, site);
         gw->start();
     } catch (const core::load_error& e) {
@@ -87,7 +95,7 @@ int run_site(config::site_config site, const run_overrides& o) {
         spdlog::get("app")->error("{}", e.what());
         return kRuntime;
     }
-    if (o.banner) print_banner(*gw, site);
+    if (o.banner) print_banner(*gw, sims->lines());
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int sig) {
         if (ec) return;
@@ -99,6 +107,7 @@ int run_site(config::site_config site, const run_overrides& o) {
                              site.units.size());
     io.run();
     gw.reset();
+    sims.reset();
     spdlog::get("app")->info("stopped");
     return kOk;
 }

@@ -83,3 +83,33 @@ int run_vebus_sim(const vebus_sim_args& a) {
 }
 
 }  // namespace vx::app
+
+#include <filesystem>
+
+namespace vx::app {
+
+demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site) {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "vxbridge-demo-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary directory");
+    dir_ = tmpl;
+    for (auto& [name, dev] : site.devices) {
+        if (auto* o = std::get_if<devices::vebus_options>(&dev.options)) {
+            vebus::sim_server_options so;
+            so.link = dir_ + "/" + name + "-mk3";
+            auto sim = std::make_shared<vebus::sim_server>(io.get_executor(), so);
+            sim->start();
+            o->port = so.link;
+            stops_.push_back([sim] { sim->stop(); });
+            sims_.push_back(sim);
+            lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " + so.link);
+        }
+    }
+}
+
+demo_simulators::~demo_simulators() {
+    for (auto& s : stops_) s();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+}
+
+}  // namespace vx::app

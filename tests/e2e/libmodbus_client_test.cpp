@@ -473,11 +473,22 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
     const auto line = demo.wait_for("vxbridge demo: Modbus TCP on 127.0.0.1:");
     ASSERT_NE(line, "") << demo.output();
     EXPECT_NE(demo.wait_for("mbpoll -m tcp"), "");
-    client c(std::stoi(line.substr(line.rfind(':') + 1)));
+    const int port = std::stoi(line.substr(line.rfind(':') + 1));
+    client c(port);
     std::uint16_t r;
     EXPECT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
     EXPECT_EQ(r, 2304);
+    // The simulated Multi behind a pty, served as GX unit 227.
+    EXPECT_NE(demo.wait_for("VE.Bus up"), "") << demo.output();
+    client gx(port, 227);
+    std::uint16_t v[2] = {0, 0};
+    for (int i = 0; i < 50 && v[0] == 0; ++i) {
+        ASSERT_EQ(modbus_read_registers(gx.ctx, 26, 2, v), 2) << modbus_strerror(errno);
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_GT(v[0], 4800);  // battery voltage x100
     EXPECT_EQ(demo.stop(SIGINT), 0);
+
 }
 
 TEST(bridge_cli, port_in_use_is_a_runtime_failure) {

@@ -21,3 +21,28 @@ struct vebus_sim_args {
 int run_vebus_sim(const vebus_sim_args& args);
 
 }  // namespace vx::app
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <vector>
+
+#include "vxbridge/config/site_config.hpp"
+
+namespace vx::app {
+
+// For `vxbridge demo`: a simulator for every device that has one, on a real transport (a pty
+// in a private temp dir), and the device pointed at it. Stopped and cleaned up on destruction.
+class demo_simulators {
+public:
+    demo_simulators(boost::asio::io_context& io, config::site_config& site);
+    ~demo_simulators();
+    const std::vector<std::string>& lines() const { return lines_; }  // what runs where
+
+private:
+    std::string dir_;
+    std::vector<std::shared_ptr<void>> sims_;
+    std::vector<std::function<void()>> stops_;
+    std::vector<std::string> lines_;
+};
+
+}  // namespace vx::app
