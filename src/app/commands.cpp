@@ -70,11 +70,11 @@ void print_banner(const gateway& gw, const std::vector<std::string>& sims) {
               << " 65036     # ESS setpoint -500 W = feed in 500 W\n"
               << "  mbpoll -m tcp -a 100 -t 3 -0 -r 840 -c 4 -1" << at
               << "       # system: battery V, A, W, SoC\n"
-              << "  mbpoll -m tcp -a 1 -t 4 -0 -r 10 -c 2 -1" << at << "          # static example unit\n"
+              << "  mbpoll -m tcp -a 1 -t 4 -0 -r 10 -c 2 -1" << at
+              << "          # static example unit\n"
               << "Ctrl-C stops.\n"
               << std::flush;
 }
-
 
 int run_site(config::site_config site, const run_overrides& o) {
     if (!o.listen.empty()) site.modbus.listen = o.listen;
@@ -166,6 +166,25 @@ int main(int argc, char** argv) {
     sim_vebus->add_option("--soc", vs.soc, "initial state of charge in % (default 60)");
     sim_vebus->add_flag("!--no-mains", vs.mains, "no grid at AC-in");
 
+    xcom_sim_args xs;
+    auto* sim_xcom = sim->add_subcommand("xcom", "Xcom-232i / Xcom-LAN with Studer devices");
+    auto* where = sim_xcom->add_option_group("transport");
+    where->add_option("--pty", xs.pty, "pseudo-terminal symlink (38400 8E1)");
+    where->add_option("--udp", xs.udp, "HOST:PORT to receive requests on (MOXA UDP mode)");
+    where->add_option("--tcp-connect", xs.tcp_connect, "HOST:PORT to dial (MOXA TCP client mode)");
+    where->add_option("--tcp-listen", xs.tcp_listen, "HOST:PORT to listen on");
+    where->require_option(1);
+    sim_xcom->add_flag("--lan", xs.lan, "pty: Xcom-LAN personality (CR LF after each frame)");
+    sim_xcom->add_option("--udp-dest", xs.udp_dest, "UDP: send replies here (default: the sender)");
+    sim_xcom->add_option("--latency", xs.latency_ms, "reply latency in ms (default 100)");
+    sim_xcom->add_option("--slow-every", xs.slow_every_s, "s between slow windows (0 = none)");
+    sim_xcom->add_option("--devices", xs.devices, "SCOM addresses (default 101 301 701 601)")
+        ->delimiter(',');
+    sim_xcom->add_flag("!--no-multicast-reads", xs.multicast_reads,
+                       "reads at 100/300/600/700 answer 0x002D");
+    sim_xcom->add_flag("!--no-multi-info", xs.multi_info,
+                       "answer multi-info with SERVICE_NOT_SUPPORTED");
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -175,6 +194,7 @@ int main(int argc, char** argv) {
     init_logging("info");
 
     if (*sim_vebus) return run_vebus_sim(vs);
+    if (*sim_xcom) return run_xcom_sim(xs);
     if (*check) {
         const auto site = load_checked(config_file);
         if (!site) return kBadConfig;

@@ -6,6 +6,7 @@
 
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/devices/vebus/vebus_device.hpp"
+#include "vxbridge/devices/xcom/xcom_device.hpp"
 
 namespace vx::app {
 
@@ -20,6 +21,8 @@ std::shared_ptr<devices::device> make_device(const config::device_config& c,
         return std::make_shared<devices::static_device>(c.name, exec, *o);
     if (const auto* o = std::get_if<devices::vebus_options>(&c.options))
         return std::make_shared<devices::vebus_device>(c.name, exec, *o);
+    if (const auto* o = std::get_if<devices::xcom_options>(&c.options))
+        return std::make_shared<devices::xcom_device>(c.name, exec, *o);
     return nullptr;
 }
 

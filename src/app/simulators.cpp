@@ -12,6 +12,7 @@
 #include <istream>
 
 #include "vxbridge/devices/vebus/sim_server.hpp"
+#include "vxbridge/devices/xcom/xcom_sim_server.hpp"
 
 namespace vx::app {
 
@@ -50,17 +51,10 @@ class control_reader : public std::enable_shared_from_this<control_reader<Handle
 
 }  // namespace
 
-int run_vebus_sim(const vebus_sim_args& a) {
-    asio::io_context io(1);
-    vebus::sim_server_options o;
-    o.link = a.link;
-    o.latency = std::chrono::milliseconds(a.latency_ms);
-    o.byte_timing = a.byte_timing;
-    o.multi.ess_timeout = std::chrono::milliseconds(static_cast<long>(a.ess_timeout_s * 1000));
-    o.multi.load_w = a.load_w;
-    o.multi.initial_soc = a.soc;
-    o.multi.mains = a.mains;
-    auto sim = std::make_shared<vebus::sim_server>(io.get_executor(), o);
+// Runs a simulator object until SIGINT/SIGTERM with control lines from stdin.
+template <class Sim>
+int serve_until_signal(asio::io_context& io, const std::shared_ptr<Sim>& sim,
+                       const std::string& banner) {
     try {
         sim->start();
     } catch (const std::exception& e) {
@@ -75,11 +69,51 @@ int run_vebus_sim(const vebus_sim_args& a) {
         sim->stop();
         io.stop();
     });
-    spdlog::get("app")->info("vebus simulator (MultiPlus-II 48/3000, ESS at RAM 130) on {}",
-                             a.link);
-    std::cout << "vebus simulator on " << a.link << std::endl;
+    spdlog::get("app")->info("{}", banner);
+    std::cout << banner << std::endl;
     io.run();
     return 0;
+}
+
+xcom::xcom_sim_server_options xcom_options_of(const xcom_sim_args& a) {
+    using m = xcom::xcom_sim_server_options::mode;
+    xcom::xcom_sim_server_options o;
+    if (!a.pty.empty())
+        o.how = m::pty, o.address = a.pty;
+    else if (!a.udp.empty())
+        o.how = m::udp, o.address = a.udp;
+    else if (!a.tcp_connect.empty())
+        o.how = m::tcp_connect, o.address = a.tcp_connect;
+    else
+        o.how = m::tcp_listen, o.address = a.tcp_listen;
+    o.udp_dest = a.udp_dest;
+    o.lan = a.lan;
+    o.latency = std::chrono::milliseconds(a.latency_ms);
+    o.slow_every = std::chrono::seconds(a.slow_every_s);
+    o.sim.devices.assign(a.devices.begin(), a.devices.end());
+    o.sim.multicast_reads = a.multicast_reads;
+    o.sim.multi_info = a.multi_info;
+    return o;
+}
+
+int run_xcom_sim(const xcom_sim_args& a) {
+    asio::io_context io(1);
+    auto sim = std::make_shared<xcom::xcom_sim_server>(io.get_executor(), xcom_options_of(a));
+    return serve_until_signal(io, sim, "xcom simulator on " + sim->where());
+}
+
+int run_vebus_sim(const vebus_sim_args& a) {
+    asio::io_context io(1);
+    vebus::sim_server_options o;
+    o.link = a.link;
+    o.latency = std::chrono::milliseconds(a.latency_ms);
+    o.byte_timing = a.byte_timing;
+    o.multi.ess_timeout = std::chrono::milliseconds(static_cast<long>(a.ess_timeout_s * 1000));
+    o.multi.load_w = a.load_w;
+    o.multi.initial_soc = a.soc;
+    o.multi.mains = a.mains;
+    auto sim = std::make_shared<vebus::sim_server>(io.get_executor(), o);
+    return serve_until_signal(io, sim, "vebus simulator on " + a.link);
 }
 
 }  // namespace vx::app
@@ -101,7 +135,25 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             o->port = so.link;
             stops_.push_back([sim] { sim->stop(); });
             sims_.push_back(sim);
-            lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " + so.link);
+            lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " +
+                             so.link);
+        }
+        if (auto* o = std::get_if<devices::xcom_options>(&dev.options)) {
+            // The demo's Studer system: an Xcom-LAN in UDP mode on loopback.
+            auto* udp = std::get_if<transport::udp_options>(&o->transport);
+            if (!udp)
+                throw std::runtime_error("demo: device " + name + " must use a udp transport");
+            xcom_sim_args xa;
+            xa.udp = udp->remote;
+            xa.udp_dest = udp->local;
+            auto sim =
+                std::make_shared<xcom::xcom_sim_server>(io.get_executor(), xcom_options_of(xa));
+            sim->start();
+            stops_.push_back([sim] { sim->stop(); });
+            sims_.push_back(sim);
+            lines_.push_back("device " + name +
+                             ": simulated Xcom-LAN (UDP) with XT 101, VT 301, VS 701, BSP 601 on " +
+                             udp->remote);
         }
     }
 }

@@ -121,6 +121,68 @@ void read_vebus(yaml_fields& f, device_config& dev, const std::string& file, cor
     dev.options = o;
 }
 
+// transport: exactly one of {udp: {remote, local}}, {serial: {port, baud, parity, crlf}},
+// {tcp_server: {listen}}, {tcp_client: {connect}}.
+void read_transport(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+                    devices::xcom_options& o) {
+    if (!n.IsMap() || n.size() != 1)
+        return register_map::report(d, file, n,
+                                    "'transport' must be one of {udp: ...}, {serial: ...}, "
+                                    "{tcp_server: ...}, {tcp_client: ...}");
+    const auto kind = n.begin()->first.as<std::string>();
+    const auto body = n.begin()->second;
+    auto host_port = [&](yaml_fields& f, const char* key, bool required) {
+        auto v = f.text(key, required);
+        if (v && v->rfind(':') == std::string::npos)
+            f.error(f.get(key), std::string("'") + key + "' needs HOST:PORT");
+        return v.value_or("");
+    };
+    if (kind == "udp") {
+        yaml_fields f(body, file, d, {"remote", "local"}, "transport udp");
+        if (f.ok())
+            o.transport =
+                transport::udp_options{host_port(f, "remote", true), host_port(f, "local", true)};
+    } else if (kind == "serial") {
+        yaml_fields f(body, file, d, {"port", "baud", "parity", "stop_bits", "crlf"},
+                      "transport serial");
+        if (!f.ok()) return;
+        transport::serial_options s;
+        if (auto p = f.text("port", true)) s.port = *p;
+        if (auto b = f.integer("baud", 1200, 921600)) s.baud = static_cast<int>(*b);
+        if (auto p = f.choice("parity", {"none", "even", "odd"}))
+            s.parity = static_cast<char>(std::toupper((*p)[0]));
+        if (auto b = f.integer("stop_bits", 1, 2)) s.stop_bits = static_cast<int>(*b);
+        if (auto c = f.boolean("crlf")) s.crlf = *c;
+        o.transport = s;
+    } else if (kind == "tcp_server") {
+        yaml_fields f(body, file, d, {"listen"}, "transport tcp_server");
+        if (f.ok()) o.transport = transport::tcp_server_options{host_port(f, "listen", true)};
+    } else if (kind == "tcp_client") {
+        yaml_fields f(body, file, d, {"connect"}, "transport tcp_client");
+        if (f.ok()) o.transport = transport::tcp_client_options{host_port(f, "connect", true)};
+    } else {
+        register_map::report(
+            d, file, n.begin()->first,
+            "unknown transport '" + kind + "' (udp, serial, tcp_server, tcp_client)");
+    }
+}
+
+void read_xcom(yaml_fields& f, device_config& dev, const std::string& file, core::diagnostics& d) {
+    devices::xcom_options o;
+    if (f.has("transport"))
+        read_transport(f.get("transport"), file, d, o);
+    else
+        f.missing("transport");
+    if (auto s = seconds(f, "timeout", 0.1, 30)) o.timeout = millis(*s);
+    if (auto n = f.integer("retries", 0, 10)) o.retries = static_cast<int>(*n);
+    if (auto s = seconds(f, "min_gap", 0, 10)) o.min_gap = millis(*s);
+    if (auto s = seconds(f, "fast", 0.1, 3600)) o.fast = millis(*s);
+    if (auto s = seconds(f, "slow", 1, 86400)) o.slow = millis(*s);
+    if (auto b = f.boolean("multi_info")) o.multi_info = *b;
+    if (auto s = seconds(f, "offline_after", 1, 3600)) o.offline_after = millis(*s);
+    dev.options = o;
+}
+
 void read_devices(const YAML::Node& n, const std::string& file, core::diagnostics& d,
                   site_config& site) {
     if (!n.IsMap()) return register_map::report(d, file, n, "'devices' must map names to devices");
@@ -135,14 +197,21 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
             yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"}, what);
             read_static(f, dev);
         } else if (driver == "vebus") {
-            yaml_fields f(
-                kv.second, file, d,
-                {"driver", "port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"},
-                what);
+            yaml_fields f(kv.second, file, d,
+                          {"driver", "port", "timeout", "silence", "offline_after", "slow_every",
+                           "poll_interval", "ess"},
+                          what);
             if (f.ok()) read_vebus(f, dev, file, d);
+        } else if (driver == "xcom") {
+            yaml_fields f(kv.second, file, d,
+                          {"driver", "transport", "timeout", "retries", "min_gap", "fast", "slow",
+                           "multi_info", "offline_after"},
+                          what);
+            if (f.ok()) read_xcom(f, dev, file, d);
         } else {
-            register_map::report(d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
-                                 what + ": unknown driver '" + driver + "' (known: static, vebus)");
+            register_map::report(
+                d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
+                what + ": unknown driver '" + driver + "' (known: static, vebus, xcom)");
         }
         dev.driver = driver;
         site.devices.emplace(dev.name, std::move(dev));

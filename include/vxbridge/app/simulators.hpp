@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace vx::app {
 
@@ -15,6 +16,17 @@ struct vebus_sim_args {
     double soc = 60;
     bool mains = true;
 };
+
+struct xcom_sim_args {
+    std::string pty, udp, udp_dest, tcp_connect, tcp_listen;
+    bool lan = false;
+    int latency_ms = 100;
+    int slow_every_s = 60;
+    std::vector<unsigned> devices = {101, 301, 701, 601};
+    bool multicast_reads = true;
+    bool multi_info = true;
+};
+int run_xcom_sim(const xcom_sim_args& args);
 
 // Runs until SIGINT/SIGTERM; control lines on stdin ("silent on", "drop 0.5", "vanish 3000",
 // "status", ...) are answered on stdout. Returns the exit code.
@@ -33,12 +45,12 @@ namespace vx::app {
 // For `vxbridge demo`: a simulator for every device that has one, on a real transport (a pty
 // in a private temp dir), and the device pointed at it. Stopped and cleaned up on destruction.
 class demo_simulators {
-public:
+  public:
     demo_simulators(boost::asio::io_context& io, config::site_config& site);
     ~demo_simulators();
     const std::vector<std::string>& lines() const { return lines_; }  // what runs where
 
-private:
+  private:
     std::string dir_;
     std::vector<std::shared_ptr<void>> sims_;
     std::vector<std::function<void()>> stops_;

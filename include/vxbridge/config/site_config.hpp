@@ -11,6 +11,7 @@
 #include "vxbridge/core/diagnostics.hpp"
 #include "vxbridge/devices/static_driver/static_options.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
+#include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/register_map/register_map.hpp"
 
 namespace vx::config {
@@ -38,7 +39,7 @@ struct device_config {
     std::string name;
     std::string driver;
     register_map::source_pos pos;
-    std::variant<devices::static_options, devices::vebus_options> options;
+    std::variant<devices::static_options, devices::vebus_options, devices::xcom_options> options;
 };
 
 struct unit_config {

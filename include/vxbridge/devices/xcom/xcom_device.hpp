@@ -1,0 +1,110 @@
+// `driver: xcom`: Studer devices behind an Xcom-232i or Xcom-LAN (protocols/xcom-and-xcom485i.md).
+// One coroutine owns the link: one request in flight, responses matched on service, object,
+// property and device, others (the Studer portal's) discarded; infos polled fast (multi-info
+// when the Xcom has it), parameters slowly; writes jump the queue, go to RAM unless the map
+// says persist, are re-read, and the Modbus reply carries the device's answer.
+#pragma once
+
+#include <utility>  // first: Boost 1.74 awaitable.hpp uses std::exchange without including it
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "vxbridge/devices/constant_points.hpp"
+#include "vxbridge/devices/device.hpp"
+#include "vxbridge/devices/xcom/catalogue.hpp"
+#include "vxbridge/devices/xcom/scom_frame.hpp"
+#include "vxbridge/devices/xcom/xcom_options.hpp"
+#include "vxbridge/transport/link.hpp"
+
+namespace vx::devices {
+
+class xcom_device final : public device, public std::enable_shared_from_this<xcom_device> {
+  public:
+    xcom_device(std::string name, boost::asio::any_io_executor exec, xcom_options options);
+    ~xcom_device() override;
+
+    std::string check_point(const core::point_spec& point) const override;
+    void subscribe(const core::point_spec& point, value_listener listener) override;
+    void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
+    bool online() const override { return online_; }
+    void start() override;
+    void stop() override;
+
+  private:
+    using clock = std::chrono::steady_clock;
+    enum class prop { value, min, max, ram };
+    struct key {
+        std::uint32_t address;
+        xcom::kind k;
+        std::uint32_t nr;
+        prop p;
+        auto operator<=>(const key&) const = default;
+    };
+    struct point {
+        const xcom::datapoint* dp = nullptr;
+        core::poll_class poll = core::poll_class::normal;
+        std::vector<value_listener> listeners;
+        clock::time_point next_poll{};
+        bool once_done = false;
+    };
+    struct command {
+        key k;
+        bool persist;
+        core::value value;
+        core::write_done done;
+    };
+    struct reply {
+        std::optional<xcom::frame> frame;  // nullopt: no answer in time
+        bool busy = false;
+    };
+
+    boost::asio::awaitable<void> run();
+    boost::asio::awaitable<reply> exchange(xcom::frame request);
+    boost::asio::awaitable<void> poll_due();
+    boost::asio::awaitable<bool> poll_multi_info(std::vector<key>& due);
+    boost::asio::awaitable<void> read_one(key k);
+    boost::asio::awaitable<void> discover();
+    boost::asio::awaitable<void> run_commands();
+    boost::asio::awaitable<void> execute(command c);
+    boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+
+    std::optional<key> key_of(const core::point_spec& p, std::string* why) const;
+    void publish(const key& k, double v);
+    void publish_named(const std::string& name, const core::value& v);
+    void on_data(std::span<const std::uint8_t> bytes);
+    void count_flash_write(const key& k);
+    void update_online();
+
+    boost::asio::any_io_executor exec_;
+    xcom_options options_;
+    std::shared_ptr<transport::link> link_;
+    xcom::frame_parser parser_;
+    constant_points constants_;
+    std::map<key, point> points_;
+    std::map<std::string, std::vector<value_listener>> named_;  // {xcom: NAME}
+    std::deque<command> commands_;
+    boost::asio::steady_timer wake_, reply_timer_;
+    const xcom::frame* waiting_ = nullptr;
+    std::optional<xcom::frame> reply_;
+    bool stopping_ = false;
+    bool multi_info_ok_ = true;
+    std::uint16_t request_id_ = 1;
+    std::atomic<bool> online_{false};
+    clock::time_point last_good_{}, last_request_{};
+    std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> flash_writes_;
+    std::map<std::string, int> device_counts_;
+    struct {
+        std::uint64_t requests = 0, timeouts = 0, busy = 0, unrelated = 0, values = 0;
+    } stats_;
+};
+
+}  // namespace vx::devices

@@ -1,0 +1,21 @@
+// Options of `driver: xcom` (std only, for the config loader).
+#pragma once
+
+#include <chrono>
+
+#include "vxbridge/transport/options.hpp"
+
+namespace vx::devices {
+
+struct xcom_options {
+    transport::link_options transport = transport::serial_options{"/dev/ttyUSB0"};
+    std::chrono::milliseconds timeout{2'000};  // per request (Studer: up to 2 s)
+    int retries = 2;                           // after a timeout
+    std::chrono::milliseconds min_gap{0};      // between requests (leave room for the portal)
+    std::chrono::milliseconds fast{2'000};     // infos
+    std::chrono::milliseconds slow{60'000};    // parameter values
+    bool multi_info = true;                    // try object type 0x000A first
+    std::chrono::milliseconds offline_after{15'000};
+};
+
+}  // namespace vx::devices

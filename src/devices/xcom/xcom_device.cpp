@@ -1,0 +1,462 @@
+#include "vxbridge/devices/xcom/xcom_device.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cmath>
+
+// Note: no co_await inside an `if`/`while` condition here (GCC 12 miscompiles some of them,
+// see docs/vebus.md); coroutine parameters are taken by value.
+
+namespace vx::devices {
+
+namespace asio = boost::asio;
+namespace xc = vx::xcom;
+using asio::awaitable;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+    return spdlog::get("xcom");
+}
+
+core::write_result result(core::write_status s, std::string d = {}) {
+    return {s, std::move(d), {}};
+}
+
+// The Modbus answer for a device's error (issue: DATA_TOO_BIG -> 0x03, ACCESS_DENIED and
+// PROPERTY_IS_READ_ONLY -> 0x04, GATEWAY_BUSY -> 0x06, timeout and DEVICE_NOT_FOUND -> 0x0B).
+core::write_status status_of(xc::scom_error e) {
+    switch (e) {
+        case xc::scom_error::data_too_big:
+        case xc::scom_error::data_too_small:
+        case xc::scom_error::invalid_data:
+        case xc::scom_error::invalid_data_length:
+            return core::write_status::invalid;
+        case xc::scom_error::gateway_busy:
+            return core::write_status::busy;
+        case xc::scom_error::device_not_found:
+        case xc::scom_error::response_timeout:
+            return core::write_status::timeout;
+        default:
+            return core::write_status::refused;
+    }
+}
+
+std::uint16_t property_id(xc::kind k, int p, bool persist) {
+    if (k == xc::kind::info) return xc::property::value;
+    switch (p) {
+        case 1:
+            return xc::property::min_qsp;
+        case 2:
+            return xc::property::max_qsp;
+        case 3:
+            return xc::property::unsaved_value_qsp;
+        default:
+            return persist ? xc::property::value_qsp : xc::property::value_qsp;
+    }
+}
+
+const std::vector<std::string>& named_points() {
+    static const std::vector<std::string> n = {
+        "pending_messages",     "xtender_count",   "variotrack_count",
+        "variostring_count",    "bsp_count",       "link_up",
+        "link_requests",        "link_timeouts",   "link_busy",
+        "link_checksum_errors", "link_reconnects", "link_values"};
+    return n;
+}
+
+awaitable<void> run_owned(std::shared_ptr<xcom_device> self,
+                          awaitable<void> (xcom_device::*run)()) {
+    co_await ((*self).*run)();
+}
+
+}  // namespace
+
+xcom_device::xcom_device(std::string name, asio::any_io_executor exec, xcom_options options)
+    : device(std::move(name)),
+      exec_(exec),
+      options_(std::move(options)),
+      wake_(exec),
+      reply_timer_(exec) {
+    multi_info_ok_ = options_.multi_info;
+}
+
+xcom_device::~xcom_device() {
+    if (link_) link_->stop();
+}
+
+std::optional<xcom_device::key> xcom_device::key_of(const core::point_spec& p,
+                                                    std::string* why) const {
+    auto fail = [&](std::string s) -> std::optional<key> {
+        if (why) *why = std::move(s);
+        return std::nullopt;
+    };
+    const bool info = p.ref.kind == "info";
+    if (!info && p.ref.kind != "param")
+        return fail("driver xcom serves {info: N}, {param: N}, {xcom: NAME} and {value: X}");
+    if (p.device_address == 0)
+        return fail("the unit needs 'address:' (the device's SCOM address, e.g. 101)");
+    std::uint32_t nr = 0;
+    try {
+        nr = static_cast<std::uint32_t>(std::stoul(p.ref.key));
+    } catch (const std::exception&) {
+        return fail("'" + p.ref.key + "' is not a number");
+    }
+    const auto k = info ? xc::kind::info : xc::kind::parameter;
+    const auto address = static_cast<std::uint32_t>(p.device_address);
+    if (xc::families_of(address).empty())
+        return fail("address " + std::to_string(address) + " is no Studer device");
+    if (!xc::find_for_address(address, k, nr))
+        return fail(std::string(info ? "info " : "parameter ") + std::to_string(nr) +
+                    " does not exist on a " +
+                    std::string(xc::name_of(xc::families_of(address).front())) + " (address " +
+                    std::to_string(address) + ")");
+    prop pr = prop::value;
+    for (const auto& [o, v] : p.ref.options) {
+        if (o != "property" || info) return fail("unknown source option '" + o + "'");
+        if (v == "min")
+            pr = prop::min;
+        else if (v == "max")
+            pr = prop::max;
+        else if (v == "ram")
+            pr = prop::ram;
+        else if (v != "value")
+            return fail("property must be value, min, max or ram, not '" + v + "'");
+    }
+    if (p.writable && (info || pr == prop::min || pr == prop::max))
+        return fail("this source is read-only");
+    return key{address, k, nr, pr};
+}
+
+std::string xcom_device::check_point(const core::point_spec& p) const {
+    if (constant_points::handles(p)) return {};
+    if (p.ref.kind == "xcom") {
+        if (std::find(named_points().begin(), named_points().end(), p.ref.key) ==
+            named_points().end())
+            return "unknown Xcom point '" + p.ref.key + "'";
+        return p.writable ? "Xcom point '" + p.ref.key + "' is read-only" : std::string{};
+    }
+    std::string why;
+    key_of(p, &why);
+    return why;
+}
+
+void xcom_device::subscribe(const core::point_spec& p, value_listener l) {
+    if (constant_points::handles(p)) return constants_.subscribe(p, std::move(l));
+    if (p.ref.kind == "xcom") return named_[p.ref.key].push_back(std::move(l));
+    const auto k = key_of(p, nullptr);
+    auto& pt = points_[*k];
+    pt.dp = xc::find_for_address(k->address, k->k, k->nr);
+    pt.poll = k->p == prop::min || k->p == prop::max ? core::poll_class::once
+              : k->k == xc::kind::info               ? core::poll_class::fast
+                                                     : core::poll_class::slow;
+    pt.listeners.push_back(std::move(l));
+}
+
+void xcom_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
+    if (constant_points::handles(p)) {
+        constants_.store(p, v);
+        return done(result(core::write_status::ok));
+    }
+    const auto k = key_of(p, nullptr);
+    if (!k) return done(result(core::write_status::refused));
+    asio::post(exec_, [self = shared_from_this(), k = *k, persist = p.persist, v,
+                       done = std::move(done)]() mutable {
+        if (self->stopping_) return done(result(core::write_status::offline));
+        self->commands_.push_back({k, persist, std::move(v), std::move(done)});
+        self->wake_.cancel();
+    });
+}
+
+void xcom_device::start() {
+    link_ = transport::make_link(exec_, options_.transport);
+    link_->on_data = [this](std::span<const std::uint8_t> b) { on_data(b); };
+    link_->on_state = [this](bool up, const std::string& why) {
+        if (up)
+            log()->info("{}: link up ({}: {})", name(), link_->describe(), why);
+        else
+            log()->warn("{}: link down ({}: {})", name(), link_->describe(), why);
+        wake_.cancel();
+    };
+    link_->start();
+    asio::co_spawn(exec_, run_owned(shared_from_this(), &xcom_device::run), asio::detached);
+}
+
+void xcom_device::stop() {
+    stopping_ = true;
+    if (link_) link_->stop();
+    wake_.cancel();
+    reply_timer_.cancel();
+    for (auto& c : commands_) c.done(result(core::write_status::offline, "stopping"));
+    commands_.clear();
+}
+
+// Frames from the link: the awaited response, or something else (the portal's traffic).
+void xcom_device::on_data(std::span<const std::uint8_t> bytes) {
+    parser_.feed(bytes);
+    while (auto f = parser_.next()) {
+        if (waiting_ && !reply_ && xc::is_response_to(*waiting_, *f)) {
+            reply_ = std::move(*f);
+            reply_timer_.cancel();
+        } else {
+            ++stats_.unrelated;
+            log()->trace("{}: unrelated frame from {} (object {})", name(), f->src, f->object_id);
+        }
+    }
+}
+
+awaitable<void> xcom_device::pause(std::chrono::milliseconds d) {
+    boost::system::error_code ec;
+    wake_.expires_after(d);
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// One request, one response: retries after a timeout, back-off on GATEWAY_BUSY.
+awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request) {
+    reply out;
+    auto busy_wait = 500ms;
+    for (int attempt = 0, busy = 0; attempt <= options_.retries && busy <= 3;) {
+        const auto gap = last_request_ + options_.min_gap - clock::now();
+        if (gap > clock::duration::zero())
+            co_await pause(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
+        if (!link_->connected()) co_return out;
+        reply_.reset();
+        waiting_ = &request;
+        ++stats_.requests;
+        last_request_ = clock::now();
+        const auto bytes = xc::encode(request);
+        if (!link_->send(bytes)) {
+            waiting_ = nullptr;
+            co_return out;
+        }
+        boost::system::error_code ec;
+        log()->trace("{}: request to {} object {} property {}", name(), request.dst,
+                     request.object_id, request.property_id);
+        if (!reply_) {
+            reply_timer_.expires_after(options_.timeout);
+
+            co_await reply_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        waiting_ = nullptr;
+        if (!reply_) {
+            ++stats_.timeouts;
+            ++attempt;
+            log()->debug("{}: no answer from {} (object {} property {}), attempt {}", name(),
+                         request.dst, request.object_id, request.property_id, attempt);
+            continue;
+        }
+        last_good_ = clock::now();
+        if (reply_->error() == xc::scom_error::gateway_busy) {
+            ++stats_.busy;
+            ++busy;
+            out.busy = true;
+            co_await pause(busy_wait);
+            busy_wait *= 2;
+            continue;
+        }
+        out.frame = std::move(reply_);
+        out.busy = false;
+        update_online();
+        co_return out;
+    }
+    co_return out;
+}
+
+void xcom_device::publish(const key& k, double v) {
+    auto it = points_.find(k);
+    if (it == points_.end()) return;
+    ++stats_.values;
+    const auto now = clock::now();
+    for (const auto& l : it->second.listeners) l(core::value{v}, now);
+}
+
+void xcom_device::publish_named(const std::string& name, const core::value& v) {
+    const auto it = named_.find(name);
+    if (it == named_.end()) return;
+    for (const auto& l : it->second) l(v, clock::now());
+}
+
+awaitable<void> xcom_device::read_one(key k) {
+    auto& pt = points_[k];
+    const auto type = k.k == xc::kind::info ? xc::object_type::info : xc::object_type::parameter;
+    const auto r = co_await exchange(
+        xc::read_request(k.address, type, k.nr, property_id(k.k, static_cast<int>(k.p), false)));
+    if (!r.frame) co_return;
+    if (r.frame->is_error()) {
+        log()->debug("{}: read {} at {}: {}", name(), k.nr, k.address,
+                     xc::make_error_code(r.frame->error().value_or(xc::scom_error::invalid_frame))
+                         .message());
+        co_return;
+    }
+    const auto fmt = k.k == xc::kind::parameter && k.p == prop::ram ? pt.dp->format : pt.dp->format;
+    if (const auto v = xc::decode_value(fmt, r.frame->data)) publish(k, *v);
+}
+
+// Up to 76 infos per exchange through the Xcom (object type 0x000A at 501). False when the Xcom
+// does not support it: the caller falls back to single reads from then on.
+awaitable<bool> xcom_device::poll_multi_info(std::vector<key>& due) {
+    std::vector<key> infos;
+    for (const auto& k : due)
+        if (k.k == xc::kind::info) infos.push_back(k);
+    while (!infos.empty()) {
+        const auto n = std::min(infos.size(), xc::kMaxMultiInfo);
+        std::vector<xc::multi_info_item> items;
+        for (std::size_t i = 0; i < n; ++i)
+            items.push_back({static_cast<std::uint16_t>(infos[i].nr),
+                             static_cast<std::uint8_t>(infos[i].address % 100)});
+        const auto r = co_await exchange(xc::multi_info_request(items, request_id_++));
+        if (!r.frame) co_return true;  // timeout: try again next time
+        const auto m = xc::parse_multi_info(*r.frame);
+        if (!m) {
+            log()->info(
+                "{}: the Xcom does not answer multi-info ({}); reading infos one by one", name(),
+                xc::make_error_code(r.frame->error().value_or(xc::scom_error::invalid_frame))
+                    .message());
+            co_return false;
+        }
+        for (const auto& v : m->values)
+            for (std::size_t i = 0; i < n; ++i)
+                if (infos[i].nr == v.info && infos[i].address % 100 == v.aggregation &&
+                    !std::isnan(v.value))
+                    publish(infos[i], v.value);
+        infos.erase(infos.begin(), infos.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    std::erase_if(due, [](const key& k) { return k.k == xc::kind::info; });
+    co_return true;
+}
+
+// Infos that are due, all of them (multi-info makes that cheap), then at most kParamBatch
+// parameter reads, so a large map's parameters never hold up the infos.
+awaitable<void> xcom_device::poll_due() {
+    constexpr std::size_t kParamBatch = 16;
+    const auto now = clock::now();
+    std::vector<key> due;
+    std::size_t params = 0;
+    for (auto& [k, pt] : points_) {
+        if (pt.poll == core::poll_class::once ? pt.once_done : now < pt.next_poll) continue;
+        if (k.k == xc::kind::parameter && params++ >= kParamBatch) continue;
+        due.push_back(k);
+        pt.next_poll = now + (pt.poll == core::poll_class::fast ? options_.fast : options_.slow);
+        pt.once_done = true;
+    }
+    if (multi_info_ok_) {
+        const bool ok = co_await poll_multi_info(due);
+        if (!ok) multi_info_ok_ = false;
+    }
+    for (const auto& k : due) {
+        co_await run_commands();
+        co_await read_one(k);
+    }
+}
+
+// How many devices of each family answer (the Xcom-485i's fast-enumeration registers).
+awaitable<void> xcom_device::discover() {
+    struct fam {
+        const char* name;
+        std::uint32_t first, last, info;
+    };
+    for (const auto& f :
+         {fam{"xtender_count", 101, 109, 3000}, fam{"variotrack_count", 301, 315, 11000},
+          fam{"variostring_count", 701, 715, 15000}, fam{"bsp_count", 601, 601, 7000}}) {
+        if (!named_.contains(f.name)) continue;
+        int count = 0;
+        for (auto a = f.first; a <= f.last; ++a) {
+            const auto r = co_await exchange(
+                xc::read_request(a, xc::object_type::info, f.info, xc::property::value));
+            if (!r.frame || r.frame->is_error()) break;
+            ++count;
+        }
+        device_counts_[f.name] = count;
+    }
+}
+
+awaitable<void> xcom_device::run_commands() {
+    while (!commands_.empty()) {
+        auto c = std::move(commands_.front());
+        commands_.pop_front();
+        co_await execute(std::move(c));
+    }
+}
+
+void xcom_device::count_flash_write(const key& k) {
+    const auto n = ++flash_writes_[{k.address, k.nr}];
+    // Studer guarantees 1000 writes per parameter (spec 4.5.4): say so well before.
+    if (n == 100 || n == 500 || n >= 900)
+        log()->warn(
+            "{}: parameter {} at {} written to flash {} times (endurance ~1000); write its RAM "
+            "value (+6000) instead",
+            name(), k.nr, k.address, n);
+}
+
+awaitable<void> xcom_device::execute(command c) {
+    const auto* dp = xc::find_for_address(c.k.address, xc::kind::parameter, c.k.nr);
+    const auto v = core::as_double(c.value);
+    if (!dp || !v) co_return c.done(result(core::write_status::invalid));
+    const bool flash = c.k.p == prop::value && c.persist;
+    const auto prop_id = flash ? xc::property::value_qsp : xc::property::unsaved_value_qsp;
+    const double value = dp->signal ? 1.0 : *v;
+    const auto r =
+        co_await exchange(xc::write_request(c.k.address, xc::object_type::parameter, c.k.nr,
+                                            prop_id, xc::encode_value(dp->format, value)));
+    if (!r.frame)
+        co_return c.done(result(r.busy ? core::write_status::busy : core::write_status::timeout));
+    if (r.frame->is_error()) {
+        const auto e = r.frame->error().value_or(xc::scom_error::invalid_frame);
+        log()->warn("{}: write of {} at {} refused: {}", name(), c.k.nr, c.k.address,
+                    xc::make_error_code(e).message());
+        co_return c.done(result(status_of(e), xc::make_error_code(e).message()));
+    }
+    if (flash) count_flash_write(c.k);
+    // Re-read what the device holds now (floats are stored with limited precision).
+    co_await read_one(key{c.k.address, xc::kind::parameter, c.k.nr, c.k.p});
+    if (c.k.p == prop::value && !flash)
+        co_await read_one(key{c.k.address, xc::kind::parameter, c.k.nr, prop::ram});
+    c.done(result(core::write_status::ok));
+}
+
+void xcom_device::update_online() {
+    const bool up = link_->connected() && last_good_ != clock::time_point{} &&
+                    clock::now() - last_good_ < options_.offline_after;
+    if (online_.exchange(up) == up) return;
+    if (up)
+        log()->info("{}: Xcom answering on {}", name(), link_->describe());
+    else
+        log()->warn("{}: Xcom not answering on {}: units answer 0x0A", name(), link_->describe());
+}
+
+awaitable<void> xcom_device::run() {
+    bool discovered = false;
+    while (!stopping_) {
+        if (!link_->connected()) {
+            co_await run_commands();  // fail fast while the link is down
+            co_await pause(500ms);
+        } else {
+            if (!discovered) {
+                co_await discover();
+                discovered = true;
+            }
+            co_await run_commands();
+            co_await poll_due();
+        }
+        update_online();
+        publish_named("link_up", std::int64_t{online_.load()});
+        publish_named("link_requests", static_cast<std::int64_t>(stats_.requests));
+        publish_named("link_timeouts", static_cast<std::int64_t>(stats_.timeouts));
+        publish_named("link_busy", static_cast<std::int64_t>(stats_.busy));
+        publish_named("link_checksum_errors", static_cast<std::int64_t>(parser_.checksum_errors()));
+        publish_named("link_reconnects", static_cast<std::int64_t>(link_->counters().reconnects));
+        publish_named("link_values", static_cast<std::int64_t>(stats_.values));
+        publish_named("pending_messages", std::int64_t{0});
+        for (const auto& [n, c] : device_counts_) publish_named(n, std::int64_t{c});
+        if (!stopping_ && link_->connected()) co_await pause(100ms);
+    }
+}
+
+}  // namespace vx::devices
