@@ -273,8 +273,12 @@ void xcom_device::publish(const key& k, double v) {
     auto it = points_.find(k);
     if (it == points_.end()) return;
     ++stats_.values;
-    const auto now = clock::now();
-    for (const auto& l : it->second.listeners) l(core::value{v}, now);
+    // `once` points (minimum, maximum) do not change: read once, they never go stale.
+    auto& pt = it->second;
+    const bool once = pt.poll == core::poll_class::once;
+    pt.once_done = pt.once_done || once;
+    const auto stamp = once ? clock::time_point::max() : clock::now();
+    for (const auto& l : pt.listeners) l(core::value{v}, stamp);
 }
 
 void xcom_device::publish_named(const std::string& name, const core::value& v) {
@@ -344,7 +348,6 @@ awaitable<void> xcom_device::poll_due() {
         if (k.k == xc::kind::parameter && params++ >= kParamBatch) continue;
         due.push_back(k);
         pt.next_poll = now + (pt.poll == core::poll_class::fast ? options_.fast : options_.slow);
-        pt.once_done = true;
     }
     if (multi_info_ok_) {
         const bool ok = co_await poll_multi_info(due);
@@ -374,6 +377,7 @@ awaitable<void> xcom_device::discover() {
             ++count;
         }
         device_counts_[f.name] = count;
+        publish_named(f.name, std::int64_t{count});
     }
 }
 
