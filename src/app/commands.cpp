@@ -70,8 +70,13 @@ void print_banner(const gateway& gw, const std::vector<std::string>& sims) {
               << " 65036     # ESS setpoint -500 W = feed in 500 W\n"
               << "  mbpoll -m tcp -a 100 -t 3 -0 -r 840 -c 4 -1" << at
               << "       # system: battery V, A, W, SoC\n"
-              << "  mbpoll -m tcp -a 1 -t 4 -0 -r 10 -c 2 -1" << at
-              << "          # static example unit\n"
+              << "  mbpoll -m tcp -a 11 -t 3:float -B -0 -r 0 -1" << at
+              << "      # Xtender battery voltage (info 3000)\n"
+              << "  mbpoll -m tcp -a 11 -t 4:float -B -0 -r 6014" << at
+              << " 16  # Xtender input limit 1107 = 16 A, RAM only\n"
+              << "  mbpoll -m tcp -a 200 -t 4 -0 -r 10 -c 2 -1" << at
+              << "        # static example unit\n"
+
               << "Ctrl-C stops.\n"
               << std::flush;
 }

@@ -118,9 +118,19 @@ int run_vebus_sim(const vebus_sim_args& a) {
 
 }  // namespace vx::app
 
+#include <boost/asio/ip/udp.hpp>
 #include <filesystem>
 
 namespace vx::app {
+
+namespace {
+// A loopback UDP port nobody uses now (the demo binds it a moment later).
+unsigned short free_udp_port() {
+    asio::io_context io;
+    asio::ip::udp::socket s(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    return s.local_endpoint().port();
+}
+}  // namespace
 
 demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site) {
     std::string tmpl = (std::filesystem::temp_directory_path() / "vxbridge-demo-XXXXXX").string();
@@ -143,7 +153,10 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             auto* udp = std::get_if<transport::udp_options>(&o->transport);
             if (!udp)
                 throw std::runtime_error("demo: device " + name + " must use a udp transport");
+            udp->remote = "127.0.0.1:" + std::to_string(free_udp_port());
+            udp->local = "127.0.0.1:" + std::to_string(free_udp_port());
             xcom_sim_args xa;
+
             xa.udp = udp->remote;
             xa.udp_dest = udp->local;
             auto sim =

@@ -474,7 +474,7 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
     ASSERT_NE(line, "") << demo.output();
     EXPECT_NE(demo.wait_for("mbpoll -m tcp"), "");
     const int port = std::stoi(line.substr(line.rfind(':') + 1));
-    client c(port);
+    client c(port, 200);
     std::uint16_t r;
     EXPECT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
     EXPECT_EQ(r, 2304);
@@ -487,8 +487,20 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
         std::this_thread::sleep_for(100ms);
     }
     EXPECT_GT(v[0], 4800);  // battery voltage x100
-    EXPECT_EQ(demo.stop(SIGINT), 0);
+    // The simulated Studer system over loopback UDP, served as an Xcom-485i (unit 11).
+    client xt(port, 11);
 
+    float volts = 0;
+    for (int i = 0; i < 100 && !(volts > 40); ++i) {
+        const int n = modbus_read_input_registers(xt.ctx, 0, 2, v);
+        ASSERT_TRUE(n == 2 || errno == EMBXGPATH)
+            << modbus_strerror(errno);  // 0x0A until it answers
+
+        volts = modbus_get_float_abcd(v);
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_NEAR(volts, 51.2, 0.5);
+    EXPECT_EQ(demo.stop(SIGINT), 0);
 }
 
 TEST(bridge_cli, port_in_use_is_a_runtime_failure) {
