@@ -52,6 +52,8 @@ std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
         spec.poll = e.poll;
         spec.writable = e.access == rm::access_mode::rw;
         spec.persist = e.persist;
+        spec.last_read = [image = u->image, ref] { return image->last_read(ref); };
+
         if (auto why = dev->check_point(spec); !why.empty()) {
             diag.add(uc.map->file, e.pos.line, e.pos.col, "'" + e.name + "': " + why);
             continue;

@@ -179,6 +179,9 @@ void read_xcom(yaml_fields& f, device_config& dev, const std::string& file, core
     if (auto s = seconds(f, "fast", 0.1, 3600)) o.fast = millis(*s);
     if (auto s = seconds(f, "slow", 1, 86400)) o.slow = millis(*s);
     if (auto b = f.boolean("multi_info")) o.multi_info = *b;
+    if (auto s = seconds(f, "idle_after", 1, 86400)) o.idle_after = millis(*s);
+    if (auto s = seconds(f, "idle", 0.1, 86400)) o.idle = millis(*s);
+
     if (auto s = seconds(f, "offline_after", 1, 3600)) o.offline_after = millis(*s);
     dev.options = o;
 }
@@ -205,7 +208,7 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
         } else if (driver == "xcom") {
             yaml_fields f(kv.second, file, d,
                           {"driver", "transport", "timeout", "retries", "min_gap", "fast", "slow",
-                           "multi_info", "offline_after"},
+                           "multi_info", "offline_after", "idle_after", "idle"},
                           what);
             if (f.ok()) read_xcom(f, dev, file, d);
         } else {

@@ -24,6 +24,7 @@ register_image::register_image(std::shared_ptr<const register_map> map)
         ti.words.assign(end, 0);
         ti.ends.resize(t.entries.size());
         ti.stamps.assign(t.entries.size(), kNever);
+        ti.read_at.assign(t.entries.size(), kNever);
         for (std::size_t i = 0; i < t.entries.size(); ++i) {
             const auto& e = t.entries[i];
             ti.ends[i] = e.end();
@@ -103,6 +104,7 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
         if (idx == kNone) return read_status::illegal_address;
         const std::size_t n = std::min<std::size_t>(ti.ends[idx], end) - a;
         Word* dst = out.data() + (a - addr);
+        ti.read_at[idx] = now.time_since_epoch().count();
         if (ti.stamps[idx] >= threshold) {
             for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<Word>(ti.words[a + k]);
         } else {
@@ -140,6 +142,13 @@ read_status register_image::read_bits(table_kind t, std::uint16_t addr, std::spa
                               });
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = words[i] ? 1 : 0;
     return st;
+}
+
+clock::time_point register_image::last_read(entry_ref r) const {
+    const auto& ti = image(r.table);
+    std::lock_guard lock(mutex_);
+    const auto s = ti.read_at[r.index];
+    return s == kNever ? clock::time_point::min() : clock::time_point(clock::duration(s));
 }
 
 const register_entry* register_image::entry_covering(table_kind t, std::uint32_t addr,

@@ -36,7 +36,9 @@ class Bridge:
         line = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)")
         if not line:
             self.proc.kill()
-            raise RuntimeError("bridge did not start:\n" + self.output)
+            rest = self.proc.stdout.read().decode(errors="replace")
+            raise RuntimeError("bridge did not start:\n" + self.output + rest)
+
         self.port = int(re.search(r":(\d+)\s*$", line).group(1))
 
     def wait_for(self, pattern, timeout=10.0):

@@ -252,3 +252,44 @@ class XcomNoMultiInfoTest(XcomCase, unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class XcomDemandTest(unittest.TestCase):
+    """Demand-driven polling: infos nobody reads are polled at the idle rate."""
+
+    def test_infos_nobody_reads_are_polled_slowly(self):
+        with tempfile.TemporaryDirectory(prefix="vxb-demand-") as tmp:
+            with open(os.path.join(tmp, "m.yaml"), "w") as f:  # the first 10 Xtender infos
+                with open(os.path.join(MAPS, "xtender.yaml")) as src:
+                    lines = [l for l in src if "source: {info:" in l][:10]
+
+                f.write("schema: 1\nname: m\ndriver: xcom\ninput:\n" + "".join(lines))
+
+            moxa, ours = free_port(), free_port()
+            sim = Simulator("xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}",
+                            "--latency", "5", "--no-multi-info", "--slow-every", "0")
+            bridge = Bridge(
+                "modbus: {listen: 127.0.0.1:0}\n"
+                f"devices:\n  s: {{driver: xcom, transport: {{udp: {{remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}}}}}, "
+                "fast: 0.2, idle_after: 1, idle: 30}\n"
+                f"units:\n  - {{unit_id: 11, device: s, address: 101, map: {os.path.join(tmp, 'm.yaml')}}}\n")
+            try:
+                self.assertTrue(bridge.wait_for("Xcom answering", 10))
+                time.sleep(2)  # the first sweep is done; nobody has read anything
+                n0 = int(sim.control("status")["requests"])
+                time.sleep(2)
+                idle = int(sim.control("status")["requests"]) - n0
+                c = ModbusTcpClient("127.0.0.1", port=bridge.port)
+                c.connect()
+                n1 = int(sim.control("status")["requests"])
+                for _ in range(10):  # a client reads info 3000 every 0.2 s
+                    self.assertFalse(c.read_input_registers(0, 2, slave=11).isError())
+                    time.sleep(0.2)
+                busy = int(sim.control("status")["requests"]) - n1
+                c.close()
+                self.assertLessEqual(idle, 2)
+                self.assertGreaterEqual(busy, 6)  # 3000 is polled fast again, the others stay idle
+                self.assertLessEqual(busy, 14)
+            finally:
+                bridge.stop()
+                sim.stop()

@@ -51,7 +51,9 @@ class handler_test : public ::testing::Test {
             auto& specs = u->points[static_cast<std::size_t>(ref.table)];
             specs.resize(ref.index + 1);
             if (!e.source) continue;
-            vx::core::point_spec spec{*e.source, "1/" + e.name};
+            vx::core::point_spec spec;
+            spec.ref = *e.source;
+            spec.binding = "1/" + e.name;
             spec.writable = e.access == rm::access_mode::rw;
             device_->subscribe(spec, [img = u->image, ref](const vx::core::value& v, auto t) {
                 img->update(ref, v, t);

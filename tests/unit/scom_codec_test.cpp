@@ -230,9 +230,9 @@ TEST(scom_parser, crlf_junk_and_split_frames) {
 
 TEST(scom_parser, bad_checksums_are_skipped_like_the_device_does) {
     xc::frame_parser p;
-    auto bad =
-        hex("AA 00 01 00 00 00 65 00 00 00 0A 00 6F 71 00 01 01 00 B8 0B 00 00 01 00 C5 91");  // data
-                                                                                               // ck
+    auto bad = hex(
+        "AA 00 01 00 00 00 65 00 00 00 0A 00 6F 71 00 01 01 00 B8 0B 00 00 01 00 C5 91");  // data
+                                                                                           // ck
     auto bad_header = hex("AA 00 01 00 00 00 65 00 00 00 0A 00 6F 72 00 01");
     const auto good =
         hex("AA 00 01 00 00 00 BD 02 00 00 0A 00 C9 8B 00 01 01 00 A9 3A 00 00 0D 00 F1 39");

@@ -83,7 +83,7 @@ TEST(vebus_replay, invertergui_startup_transcript) {
     EXPECT_DOUBLE_EQ(num(s, "ac_out_v"), 226.98);
     EXPECT_DOUBLE_EQ(num(s, "ac_out_i"), 1.54);
     EXPECT_NEAR(num(s, "ac_out_f"), 50.025510204081634, 1e-9);
-    EXPECT_DOUBLE_EQ(num(s, "soc"), 100.0);  // ChargeState 1.0
+    EXPECT_DOUBLE_EQ(num(s, "soc"), 100.0);                      // ChargeState 1.0
     EXPECT_EQ(std::get<std::int64_t>(s.point("led_on")), 0x03);  // mains + absorption
     EXPECT_EQ(std::get<std::int64_t>(s.point("device_state")), 9);
     EXPECT_EQ(std::get<std::int64_t>(s.point("phases")), 1);
@@ -101,8 +101,10 @@ TEST(vebus_replay, multiplus_24_3000_frames) {
     for (std::size_t i = 0; i < 8; ++i)
         ASSERT_TRUE(s.apply(vb::ram_info_request('W', ids[i]), frames(scales[i]).at(0)));
     s.unsolicited(frames("07 FF 56 98 3E 11 00 00 BD").at(0));
-    ASSERT_TRUE(s.apply(vb::info_request(0), frames("0F 20 B6 89 6D B7 0C 4E 0A 00 00 00 00 00 00 88 82").at(0)));
-    ASSERT_TRUE(s.apply(vb::info_request(1), frames("0F 20 01 01 6D B7 08 77 5B 21 00 77 5B FE FF C3 1E").at(0)));
+    ASSERT_TRUE(s.apply(vb::info_request(0),
+                        frames("0F 20 B6 89 6D B7 0C 4E 0A 00 00 00 00 00 00 88 82").at(0)));
+    ASSERT_TRUE(s.apply(vb::info_request(1),
+                        frames("0F 20 01 01 6D B7 08 77 5B 21 00 77 5B FE FF C3 1E").at(0)));
     ASSERT_TRUE(s.apply(vb::led_request(), frames("08 FF 4C 09 00 00 00 03 00 A1").at(0)));
     EXPECT_EQ(std::get<std::int64_t>(s.point("mk3_version")), 1130136);
     EXPECT_DOUBLE_EQ(num(s, "bat_v"), 26.38);
@@ -113,7 +115,7 @@ TEST(vebus_replay, multiplus_24_3000_frames) {
     EXPECT_NEAR(num(s, "ac_in_f"), 50.10, 0.005);
     EXPECT_NEAR(num(s, "ac_out_f"), 50.03, 0.005);
     EXPECT_FALSE(vx::core::has_value(s.point("device_state")));  // 0xB7 is not a state
-    EXPECT_EQ(std::get<std::int64_t>(s.point("led_on")), 0x09);   // mains + float
+    EXPECT_EQ(std::get<std::int64_t>(s.point("led_on")), 0x09);  // mains + float
 }
 
 TEST(vebus_model, snapshot_values_follow_the_snapshot_ids) {
@@ -123,7 +125,8 @@ TEST(vebus_model, snapshot_values_follow_the_snapshot_ids) {
     s.apply(vb::ram_info_request('X', 16), frames("08 FF 58 8E FF FF 8F 00 00 86").at(0));
     const std::uint8_t ids[] = {14, 16, 15};
     s.sent(vb::snapshot_request(ids));
-    ASSERT_TRUE(s.apply(vb::read_snapshot_request('X'), frames("09 FF 58 99 89 FE 05 00 72 01 08").at(0)));
+    ASSERT_TRUE(
+        s.apply(vb::read_snapshot_request('X'), frames("09 FF 58 99 89 FE 05 00 72 01 08").at(0)));
     EXPECT_DOUBLE_EQ(num(s, "ac_out_p"), 5);
     EXPECT_DOUBLE_EQ(num(s, "ac_in_p"), -370);  // 370 W fed in = -370 W at the input (GX sign)
 }
@@ -133,7 +136,8 @@ TEST(vebus_model, replies_must_match_their_request) {
     EXPECT_FALSE(s.apply(vb::led_request(), frames("07 FF 56 24 DB 11 00 42 52").at(0)));
     EXPECT_FALSE(s.apply(vb::read_ram_request('X', std::vector<std::uint8_t>{4}),
                          frames("05 FF 59 85 54 00 CA").at(0)));  // a 'Y' reply
-    EXPECT_FALSE(vb::is_reply_to(vb::info_request(0), frames("0F 20 01 01 CA 09 08 AA 58 AB 00 AA 58 9A 00 C3 E8").at(0)));
+    EXPECT_FALSE(vb::is_reply_to(
+        vb::info_request(0), frames("0F 20 01 01 CA 09 08 AA 58 AB 00 AA 58 9A 00 C3 E8").at(0)));
 }
 
 TEST(vebus_scan, finds_ess_after_other_assistants) {
@@ -200,7 +204,8 @@ TEST(multi_sim, answers_like_the_captures) {
     vb::multi_sim sim;
     const auto t = vb::multi_sim::clock::now();
     auto r = sim.handle(vb::read_ram_request('X', std::vector<std::uint8_t>{128, 129, 130}), t);
-    EXPECT_EQ(vb::values_of(*vb::parse_winmon(r.at(0))), (std::vector<std::uint16_t>{0x0090, 0x8800, 0x0054}));
+    EXPECT_EQ(vb::values_of(*vb::parse_winmon(r.at(0))),
+              (std::vector<std::uint16_t>{0x0090, 0x8800, 0x0054}));
     r = sim.handle(vb::ram_info_request('X', 5), t);
     const auto s = vb::parse_ram_info(*vb::parse_winmon(r.at(0)));
     EXPECT_DOUBLE_EQ(s->factor(), 0.1);

@@ -1,6 +1,8 @@
 // What a register map asks of a device: a point reference and how the register uses it.
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +34,9 @@ struct point_spec {
     poll_class poll = poll_class::normal;
     bool writable = false;
     bool persist = false;  // writes may go to flash/EEPROM
+    // When a Modbus client last read this register (time_point::min() = never); lets a driver
+    // poll what nobody reads at a slower rate (DESIGN.md section 3). May be empty.
+    std::function<std::chrono::steady_clock::time_point()> last_read;
 };
 
 }  // namespace vx::core

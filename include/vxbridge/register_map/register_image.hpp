@@ -43,6 +43,9 @@ class register_image {
     read_status read_bits(table_kind t, std::uint16_t addr, std::span<std::uint8_t> out,
                           clock::time_point now) const;
 
+    // When a client last read the entry (time_point::min() = never).
+    clock::time_point last_read(entry_ref r) const;
+
     // The entry that starts at addr, or nullptr.
     const register_entry* entry_at(table_kind t, std::uint32_t addr,
                                    entry_ref* ref = nullptr) const;
@@ -59,10 +62,11 @@ class register_image {
     static constexpr stamp_t kForever = std::numeric_limits<stamp_t>::max();
     struct table_image {
         const register_table* table = nullptr;
-        std::vector<std::uint16_t> index;  // address -> entry index, kNone for gaps
-        std::vector<std::uint16_t> words;  // address -> encoded word (bit tables: 0/1)
-        std::vector<std::uint32_t> ends;   // entry index -> one past its last address
-        std::vector<stamp_t> stamps;       // entry index -> freshness
+        std::vector<std::uint16_t> index;      // address -> entry index, kNone for gaps
+        std::vector<std::uint16_t> words;      // address -> encoded word (bit tables: 0/1)
+        std::vector<std::uint32_t> ends;       // entry index -> one past its last address
+        std::vector<stamp_t> stamps;           // entry index -> freshness
+        mutable std::vector<stamp_t> read_at;  // entry index -> last client read
     };
 
     const table_image& image(table_kind t) const;

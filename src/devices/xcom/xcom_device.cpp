@@ -158,6 +158,7 @@ void xcom_device::subscribe(const core::point_spec& p, value_listener l) {
               : k->k == xc::kind::info               ? core::poll_class::fast
                                                      : core::poll_class::slow;
     pt.listeners.push_back(std::move(l));
+    if (p.last_read) pt.demand.push_back(p.last_read);
 }
 
 void xcom_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
@@ -336,6 +337,17 @@ awaitable<bool> xcom_device::poll_multi_info(std::vector<key>& due) {
     co_return true;
 }
 
+// How often a point is read now: infos fast while a client reads them, else at the idle rate
+// (demand-driven polling, DESIGN.md section 3); parameter values slowly.
+std::chrono::milliseconds xcom_device::period_of(const point& pt, clock::time_point now) const {
+    if (pt.poll != core::poll_class::fast) return options_.slow;
+    if (pt.demand.empty()) return options_.fast;
+    auto last = clock::time_point::min();
+    for (const auto& d : pt.demand) last = std::max(last, d());
+    const bool idle = last == clock::time_point::min() || now - last > options_.idle_after;
+    return idle ? std::max(options_.fast, options_.idle) : options_.fast;
+}
+
 // Infos that are due, all of them (multi-info makes that cheap), then at most kParamBatch
 // parameter reads, so a large map's parameters never hold up the infos.
 awaitable<void> xcom_device::poll_due() {
@@ -344,10 +356,14 @@ awaitable<void> xcom_device::poll_due() {
     std::vector<key> due;
     std::size_t params = 0;
     for (auto& [k, pt] : points_) {
-        if (pt.poll == core::poll_class::once ? pt.once_done : now < pt.next_poll) continue;
+        if (pt.poll == core::poll_class::once) {
+            if (pt.once_done || now - pt.polled < options_.fast) continue;
+        } else if (now - pt.polled < period_of(pt, now)) {
+            continue;
+        }
         if (k.k == xc::kind::parameter && params++ >= kParamBatch) continue;
         due.push_back(k);
-        pt.next_poll = now + (pt.poll == core::poll_class::fast ? options_.fast : options_.slow);
+        pt.polled = now;
     }
     if (multi_info_ok_) {
         const bool ok = co_await poll_multi_info(due);

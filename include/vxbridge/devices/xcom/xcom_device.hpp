@@ -53,7 +53,9 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
         const xcom::datapoint* dp = nullptr;
         core::poll_class poll = core::poll_class::normal;
         std::vector<value_listener> listeners;
-        clock::time_point next_poll{};
+        std::vector<std::function<clock::time_point()>> demand;  // last client reads
+        clock::time_point polled{};  // last read from the device (epoch: never)
+
         bool once_done = false;
     };
     struct command {
@@ -83,6 +85,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     void on_data(std::span<const std::uint8_t> bytes);
     void count_flash_write(const key& k);
     void update_online();
+    std::chrono::milliseconds period_of(const point& pt, clock::time_point now) const;
 
     boost::asio::any_io_executor exec_;
     xcom_options options_;

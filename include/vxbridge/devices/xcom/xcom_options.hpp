@@ -15,6 +15,9 @@ struct xcom_options {
     std::chrono::milliseconds fast{2'000};     // infos
     std::chrono::milliseconds slow{60'000};    // parameter values
     bool multi_info = true;                    // try object type 0x000A first
+    // Demand-driven polling: infos no client has read for `idle_after` are polled every `idle`.
+    std::chrono::milliseconds idle_after{120'000};
+    std::chrono::milliseconds idle{30'000};
     std::chrono::milliseconds offline_after{15'000};
 };
 
