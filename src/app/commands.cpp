@@ -11,6 +11,7 @@
 
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
+#include "vxbridge/app/paths.hpp"
 #include "vxbridge/app/simulators.hpp"
 #include "vxbridge/config/site_config.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
@@ -117,22 +118,6 @@ int run_site(config::site_config site, const run_overrides& o) {
     return kOk;
 }
 
-// config/demo.yaml next to the binary's install or source tree.
-std::string find_demo_config() {
-    std::vector<fs::path> candidates;
-    std::error_code ec;
-    const auto exe = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec) {
-        candidates.push_back(exe.parent_path().parent_path() / "config/demo.yaml");
-        candidates.push_back(exe.parent_path().parent_path() / "share/vxbridge/config/demo.yaml");
-    }
-    candidates.push_back(fs::path(VXBRIDGE_SOURCE_DIR) / "config/demo.yaml");
-    candidates.push_back(fs::path(VXBRIDGE_DATA_DIR) / "config/demo.yaml");
-    for (const auto& c : candidates)
-        if (fs::exists(c)) return c.string();
-    return {};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -221,7 +206,7 @@ int main(int argc, char** argv) {
     }
     if (*run || *demo) {
         if (*demo) {
-            config_file = find_demo_config();
+            config_file = find_data_file("config/demo.yaml");
             if (config_file.empty()) {
                 std::cerr << "vxbridge demo: config/demo.yaml not found\n";
                 return kRuntime;

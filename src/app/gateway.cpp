@@ -4,9 +4,12 @@
 
 #include <map>
 
+#include "vxbridge/app/paths.hpp"
+#include "vxbridge/app/status_device.hpp"
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 #include "vxbridge/devices/xcom/xcom_device.hpp"
+#include "vxbridge/register_map/map_loader.hpp"
 
 namespace vx::app {
 
@@ -87,6 +90,24 @@ gateway::gateway(asio::io_context& io, const config::site_config& site)
         if (it == by_name.end() || !uc.map) continue;
         router_->add(bind_unit(uc, it->second, diag));
     }
+    // The status unit: the bridge's own figures (and the per-minute log line).
+    status_ = std::make_shared<status_device>(io.get_executor(), stats_);
+    status_->watch(devices_);
+    if (site.status.enabled) {
+        const auto file = find_data_file("maps/bridge/status.yaml");
+        if (file.empty()) {
+            diag.add(site.file, 0, 0,
+                     "maps/bridge/status.yaml not found (or set status: {enabled: false})");
+        } else {
+            config::unit_config uc;
+            uc.unit_id = site.status.unit_id;
+            uc.device = "bridge";
+            uc.map_file = file;
+            uc.map = register_map::load_map(file, diag);
+            if (uc.map) router_->add(bind_unit(uc, status_, diag));
+        }
+    }
+    devices_.push_back(status_);
     if (!diag.empty()) throw core::load_error(std::move(diag));
 
     modbus::handler_options ho;

@@ -269,7 +269,7 @@ site_config load_site_config(const std::string& file, core::diagnostics& diag) {
     const auto before = diag.problems().size();
     const auto root = register_map::load_yaml_file(file, diag);
     if (diag.problems().size() != before) return site;
-    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log"}, "a site config");
+    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status"}, "a site config");
     if (!f.ok()) return site;
     if (f.has("modbus")) read_modbus(f.get("modbus"), file, diag, site.modbus);
     if (f.has("devices")) read_devices(f.get("devices"), file, diag, site);
@@ -277,7 +277,17 @@ site_config load_site_config(const std::string& file, core::diagnostics& diag) {
         read_units(f.get("units"), file, diag, site);
     else
         f.missing("units");
+    if (f.has("status")) {
+        yaml_fields s(f.get("status"), file, diag, {"enabled", "unit_id"}, "status");
+        if (auto e = s.boolean("enabled")) site.status.enabled = *e;
+        if (auto u = s.integer("unit_id", 1, 255)) site.status.unit_id = static_cast<int>(*u);
+        for (const auto& u : site.units)
+            if (site.status.enabled && u.unit_id == site.status.unit_id)
+                s.error("unit id " + std::to_string(u.unit_id) +
+                        " is the status unit's; set status: {unit_id: N} or {enabled: false}");
+    }
     if (f.has("log")) {
+
         yaml_fields l(f.get("log"), file, diag, {"level"}, "log");
         if (auto lv = l.choice("level", {"trace", "debug", "info", "warn", "error"}))
             site.log.level = *lv;

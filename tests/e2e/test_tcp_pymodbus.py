@@ -2,6 +2,7 @@
 (the client Home Assistant and many scripts use): the real
 vxbridge binary serving the static example map."""
 import threading
+import time
 import unittest
 
 from pymodbus.client import ModbusTcpClient
@@ -101,7 +102,21 @@ class PymodbusTest(unittest.TestCase):
         self.assertFalse(c.write_register(100, 11, slave=2).isError())
         self.assertEqual(c.read_holding_registers(100, 1, slave=2).registers, [11])
 
+    def test_status_unit_247(self):
+        c = self.client()
+        c.read_holding_registers(10, 1, slave=1)
+        time.sleep(1.2)  # the status figures are refreshed every second
+        r = c.read_input_registers(0, 20, slave=247).registers
+        self.assertEqual(bytes(b for w in r[2:10] for b in (w >> 8, w & 0xFF)).rstrip(b"\0"), b"0.1.0")
+        self.assertGreaterEqual(r[10], 1)               # this connection
+        self.assertGreater((r[13] << 16) | r[14], 0)    # requests so far
+        self.assertEqual(r[19], 3)                      # devices: gone, mem, slow
+        d = c.read_input_registers(100, 20, slave=247).registers
+        self.assertEqual(bytes(b for w in d[0:8] for b in (w >> 8, w & 0xFF)).rstrip(b"\0"), b"gone")
+        self.assertEqual(d[8], 0)                       # the offline device's link is down
+
     def test_256_concurrent_clients(self):
+
         clients = [ModbusTcpClient("127.0.0.1", port=self.bridge.port, timeout=5) for _ in range(256)]
         for c in clients:
             self.assertTrue(c.connect())

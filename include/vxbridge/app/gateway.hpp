@@ -35,6 +35,7 @@ class gateway {
     boost::asio::io_context& io_;
     modbus::server_stats stats_;
     std::vector<std::shared_ptr<devices::device>> devices_;
+    std::shared_ptr<class status_device> status_;
     std::shared_ptr<modbus::unit_router> router_;
     std::shared_ptr<const modbus::request_handler> handler_;
     std::unique_ptr<modbus::tcp_server> tcp_;

@@ -51,6 +51,12 @@ struct unit_config {
     register_map::source_pos pos;
 };
 
+// The bridge's own status unit (maps/bridge/status.yaml).
+struct status_config {
+    bool enabled = true;
+    int unit_id = 247;
+};
+
 struct log_config {
     std::string level = "info";
 };
@@ -61,7 +67,9 @@ struct site_config {
     std::map<std::string, device_config> devices;
     std::vector<unit_config> units;
     log_config log;
+    status_config status;
 };
+
 
 // Loads the config and every map it names. Problems go to `diag` (all of them); the result is
 // only meaningful when diag is empty.

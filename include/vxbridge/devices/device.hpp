@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -16,6 +17,15 @@ namespace vx::devices {
 using value_listener =
     std::function<void(const core::value&, std::chrono::steady_clock::time_point stamp)>;
 
+// What the status unit and the per-minute log line show of a device's link.
+struct link_status {
+    bool up = false;
+    std::chrono::steady_clock::time_point last_good{};  // epoch: never
+    std::uint64_t requests = 0, timeouts = 0, checksum_errors = 0, reconnects = 0;
+    double cycle_ms = 0;
+    std::size_t queue_depth = 0;
+};
+
 class device : public core::point_writer {
   public:
     explicit device(std::string name) : name_(std::move(name)) {}
@@ -27,6 +37,7 @@ class device : public core::point_writer {
     virtual void subscribe(const core::point_spec& point, value_listener listener) = 0;
     virtual void start() {}
     virtual void stop() {}
+    virtual link_status status() const { return {online(), {}, 0, 0, 0, 0, 0, 0}; }
 
   private:
     std::string name_;

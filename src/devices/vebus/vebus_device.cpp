@@ -110,6 +110,12 @@ static awaitable<void> run_owned(std::shared_ptr<vebus_device> self,
     co_await ((*self).*run)();
 }
 
+link_status vebus_device::status() const {
+    const auto& s = link_.stats();
+    return {online_,           last_good_,   s.requests, s.timeouts,
+            s.checksum_errors, s.reconnects, cycle_ms_,  commands_.size()};
+}
+
 void vebus_device::start() {
     asio::co_spawn(exec_, run_owned(shared_from_this(), &vebus_device::run), asio::detached);
 }

@@ -176,6 +176,17 @@ void xcom_device::write(const core::point_spec& p, const core::value& v, core::w
     });
 }
 
+link_status xcom_device::status() const {
+    return {online_,
+            last_good_,
+            stats_.requests,
+            stats_.timeouts,
+            parser_.checksum_errors(),
+            link_ ? link_->counters().reconnects : 0,
+            pass_ms_,
+            commands_.size()};
+}
+
 void xcom_device::start() {
     link_ = transport::make_link(exec_, options_.transport);
     link_->on_data = [this](std::span<const std::uint8_t> b) { on_data(b); };
@@ -463,7 +474,9 @@ awaitable<void> xcom_device::run() {
                 discovered = true;
             }
             co_await run_commands();
+            const auto pass_start = clock::now();
             co_await poll_due();
+            pass_ms_ = std::chrono::duration<double, std::milli>(clock::now() - pass_start).count();
         }
         update_online();
         publish_named("link_up", std::int64_t{online_.load()});

@@ -36,6 +36,8 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     void subscribe(const core::point_spec& point, value_listener listener) override;
     void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
     bool online() const override { return online_; }
+    link_status status() const override;
+
     void start() override;
     void stop() override;
 
@@ -105,6 +107,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     clock::time_point last_good_{}, last_request_{};
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> flash_writes_;
     std::map<std::string, int> device_counts_;
+    double pass_ms_ = 0;  // the last poll pass
     struct {
         std::uint64_t requests = 0, timeouts = 0, busy = 0, unrelated = 0, values = 0;
     } stats_;

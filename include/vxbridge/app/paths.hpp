@@ -1,0 +1,12 @@
+// Where the files that ship with vxbridge are: next to the binary's tree, in the install's
+// share/vxbridge, or in the source tree the binary was built from.
+#pragma once
+
+#include <string>
+
+namespace vx::app {
+
+// `relative` (e.g. "maps/bridge/status.yaml") where it exists; empty when nowhere.
+std::string find_data_file(const std::string& relative);
+
+}  // namespace vx::app
