@@ -6,13 +6,16 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
 #include "vxbridge/app/paths.hpp"
 #include "vxbridge/app/simulators.hpp"
+#include "vxbridge/app/systemd_notify.hpp"
 #include "vxbridge/config/site_config.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/register_map/register_list.hpp"
@@ -106,9 +109,22 @@ int run_site(config::site_config site, const run_overrides& o) {
     signals.async_wait([&](boost::system::error_code ec, int sig) {
         if (ec) return;
         spdlog::get("app")->info("signal {}: stopping", sig);
+        sd_notify("STOPPING=1");
         gw->stop();
         io.stop();
     });
+    // systemd (Type=notify): ready once the servers listen; the watchdog is fed from the
+    // io_context, so a stuck event loop gets the service restarted.
+    sd_notify("READY=1\nSTATUS=serving " + std::to_string(site.units.size()) + " units");
+    asio::steady_timer watchdog(io);
+    std::function<void()> feed = [&] {
+        sd_notify("WATCHDOG=1");
+        watchdog.expires_after(*watchdog_interval());
+        watchdog.async_wait([&](boost::system::error_code e) {
+            if (!e) feed();
+        });
+    };
+    if (watchdog_interval()) feed();
     spdlog::get("app")->info("vxbridge {} running with {} ({} units)", VXBRIDGE_VERSION, site.file,
                              site.units.size());
     io.run();
