@@ -85,6 +85,33 @@ void print_banner(const gateway& gw, const std::vector<std::string>& sims) {
               << std::flush;
 }
 
+// Loads `site.file` again, checks it like `vxbridge check`, and applies it.
+void reload(gateway& gw, config::site_config& site, const run_overrides& o) {
+    auto log = spdlog::get("app");
+    log->info("SIGHUP: reloading {}", site.file);
+    sd_notify("RELOADING=1");
+    core::diagnostics d;
+    auto next = config::load_site_config(site.file, d);
+    if (d.empty()) {
+        try {
+            asio::io_context probe_io;
+            gateway probe(probe_io, next);
+        } catch (const core::load_error& e) {
+            d.merge(e.problems());
+        }
+    }
+    if (!d.empty()) {
+        log->error("reload refused ({} problems); still running the previous config",
+                   d.problems().size());
+        for (const auto& p : d.problems()) log->error("{}", p.to_string());
+    } else {
+        if (!o.listen.empty()) next.modbus.listen = o.listen;
+        log->info("reloaded: {}", gw.reload(next));
+        site = std::move(next);
+    }
+    sd_notify("READY=1");
+}
+
 int run_site(config::site_config site, const run_overrides& o) {
     if (!o.listen.empty()) site.modbus.listen = o.listen;
     init_logging(site.log.level);
@@ -113,6 +140,20 @@ int run_site(config::site_config site, const run_overrides& o) {
         gw->stop();
         io.stop();
     });
+    // SIGHUP: re-read the config; a config with any problem is refused and the running one stays.
+    asio::signal_set hup(io, SIGHUP);
+    std::function<void()> on_hup = [&] {
+        hup.async_wait([&](boost::system::error_code ec, int) {
+            if (ec) return;
+            if (o.banner) {
+                spdlog::get("app")->warn("SIGHUP: the demo does not reload");
+            } else {
+                reload(*gw, site, o);
+            }
+            on_hup();
+        });
+    };
+    on_hup();
     // systemd (Type=notify): ready once the servers listen; the watchdog is fed from the
     // io_context, so a stuck event loop gets the service restarted.
     sd_notify("READY=1\nSTATUS=serving " + std::to_string(site.units.size()) + " units");

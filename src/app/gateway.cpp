@@ -72,27 +72,33 @@ std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
 
 }  // namespace
 
-gateway::gateway(asio::io_context& io, const config::site_config& site)
-    : io_(io), router_(std::make_shared<modbus::unit_router>()) {
+gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io), site_(site) {
     core::diagnostics diag;
-    std::map<std::string, std::shared_ptr<devices::device>> by_name;
+    status_ = std::make_shared<status_device>(io.get_executor(), stats_);
     for (const auto& [name, c] : site.devices) {
         auto d = make_device(c, io.get_executor());
-        if (!d) {
+        if (!d)
             diag.add(site.file, c.pos.line, c.pos.col, "device '" + name + "' has no driver");
-            continue;
-        }
-        by_name[name] = d;
-        devices_.push_back(d);
+        else
+            devices_[name] = {c, std::move(d)};
     }
+    router_ = bind_all(site, diag);
+    if (!diag.empty()) throw core::load_error(std::move(diag));
+    make_servers(site.modbus);
+}
+
+// Every unit bound to its device's points, and the status unit.
+std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config& site,
+                                                       core::diagnostics& diag) {
+    auto router = std::make_shared<modbus::unit_router>();
     for (const auto& uc : site.units) {
-        const auto it = by_name.find(uc.device);
-        if (it == by_name.end() || !uc.map) continue;
-        router_->add(bind_unit(uc, it->second, diag));
+        const auto it = devices_.find(uc.device);
+        if (it == devices_.end() || !uc.map) continue;
+        router->add(bind_unit(uc, it->second.device, diag));
     }
-    // The status unit: the bridge's own figures (and the per-minute log line).
-    status_ = std::make_shared<status_device>(io.get_executor(), stats_);
-    status_->watch(devices_);
+    std::vector<std::shared_ptr<devices::device>> all;
+    for (const auto& [name, d] : devices_) all.push_back(d.device);
+    status_->watch(all);
     if (site.status.enabled) {
         const auto file = find_data_file("maps/bridge/status.yaml");
         if (file.empty()) {
@@ -104,16 +110,18 @@ gateway::gateway(asio::io_context& io, const config::site_config& site)
             uc.device = "bridge";
             uc.map_file = file;
             uc.map = register_map::load_map(file, diag);
-            if (uc.map) router_->add(bind_unit(uc, status_, diag));
+            if (uc.map) router->add(bind_unit(uc, status_, diag));
         }
     }
-    devices_.push_back(status_);
-    if (!diag.empty()) throw core::load_error(std::move(diag));
+    return router;
+}
 
+void gateway::make_servers(const config::modbus_config& m) {
     modbus::handler_options ho;
-    ho.read_only = site.modbus.read_only;
+    ho.read_only = m.read_only;
     handler_ = std::make_shared<modbus::request_handler>(router_, ho);
-    const auto& m = site.modbus;
+    tcp_.reset();
+    rtu_.reset();
     if (m.listen) {
         modbus::tcp_options t;
         t.listen = *m.listen;
@@ -122,7 +130,7 @@ gateway::gateway(asio::io_context& io, const config::site_config& site)
         t.frame_timeout = millis(m.frame_timeout);
         t.write_timeout = millis(m.write_timeout);
         t.allow = m.allow;
-        tcp_ = std::make_unique<modbus::tcp_server>(io, handler_, t, stats_);
+        tcp_ = std::make_unique<modbus::tcp_server>(io_, handler_, t, stats_);
     }
     if (m.rtu) {
         modbus::rtu_options r{m.rtu->port,
@@ -135,12 +143,60 @@ gateway::gateway(asio::io_context& io, const config::site_config& site)
     }
 }
 
+// SIGHUP: devices whose config did not change keep their object and link (their subscriptions
+// are bound anew to the new units); the Modbus server keeps its clients unless its own section
+// changed. `next` has been checked (vxbridge check) before it gets here.
+std::string gateway::reload(const config::site_config& next) {
+    std::map<std::string, device_entry> devices;
+    std::vector<std::shared_ptr<devices::device>> started, stopped;
+    for (const auto& [name, c] : next.devices) {
+        const auto it = devices_.find(name);
+        if (it != devices_.end() && it->second.config == c) {
+            it->second.device->clear_subscriptions();
+            devices[name] = it->second;
+        } else {
+            devices[name] = {c, make_device(c, io_.get_executor())};
+            started.push_back(devices[name].device);
+        }
+    }
+    for (const auto& [name, d] : devices_)
+        if (!devices.contains(name) || devices[name].device != d.device)
+            stopped.push_back(d.device);
+    status_->clear_subscriptions();
+    devices_ = std::move(devices);
+    core::diagnostics diag;
+    router_ = bind_all(next, diag);
+    for (const auto& p : diag.problems()) spdlog::get("app")->error("reload: {}", p.to_string());
+    for (const auto& d : stopped) d->stop();
+    for (const auto& d : started) d->start();
+    const bool same_server = next.modbus == site_.modbus;
+    if (same_server) {
+        modbus::handler_options ho;
+        ho.read_only = next.modbus.read_only;
+        handler_ = std::make_shared<modbus::request_handler>(router_, ho);
+        if (tcp_) tcp_->set_handler(handler_);
+        if (rtu_) rtu_->set_handler(handler_);
+    } else {
+        if (rtu_) rtu_->stop();
+        if (tcp_) tcp_->stop();
+        make_servers(next.modbus);
+        if (tcp_) tcp_->start();
+        if (rtu_) rtu_->start();
+    }
+    site_ = next;
+    return std::to_string(next.units.size()) + " units; devices kept " +
+           std::to_string(devices_.size() - started.size()) + ", started " +
+           std::to_string(started.size()) + ", stopped " + std::to_string(stopped.size()) +
+           "; Modbus server " + (same_server ? "kept with its connections" : "restarted");
+}
+
 gateway::~gateway() {
     stop();
 }
 
 void gateway::start() {
-    for (const auto& d : devices_) d->start();
+    for (const auto& [name, d] : devices_) d.device->start();
+    status_->start();
     if (tcp_) tcp_->start();
     if (rtu_) rtu_->start();
 }
@@ -148,7 +204,8 @@ void gateway::start() {
 void gateway::stop() {
     if (rtu_) rtu_->stop();
     if (tcp_) tcp_->stop();
-    for (const auto& d : devices_) d->stop();
+    for (const auto& [name, d] : devices_) d.device->stop();
+    status_->stop();
 }
 
 std::optional<asio::ip::tcp::endpoint> gateway::tcp_endpoint() const {

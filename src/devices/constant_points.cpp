@@ -23,6 +23,11 @@ void constant_points::subscribe(const core::point_spec& p, value_listener listen
     it->second.listeners.push_back(std::move(listener));
 }
 
+void constant_points::clear_listeners() {
+    std::lock_guard lock(mutex_);
+    for (auto& [binding, p] : points_) p.listeners.clear();
+}
+
 void constant_points::store(const core::point_spec& p, const core::value& v) {
     std::vector<value_listener> listeners;
     {

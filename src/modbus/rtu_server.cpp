@@ -54,6 +54,11 @@ void rtu_server::stop() {
     ctx_.reset();
 }
 
+void rtu_server::set_handler(std::shared_ptr<const request_handler> handler) {
+    std::lock_guard lock(handler_mutex_);
+    handler_ = std::move(handler);
+}
+
 void rtu_server::run() {
     std::uint8_t adu[MODBUS_RTU_MAX_ADU_LENGTH];
     while (!stop_) {
@@ -75,7 +80,12 @@ void rtu_server::serve(const std::uint8_t* adu, int length) {
     std::vector<std::uint8_t> out{slave};
     // A broadcast (slave 0) is applied to our unit and never answered (Modbus over serial line
     // spec section 2.1).
-    auto job = handler_->handle(slave == 0 ? options_.unit_id : slave, pdu, out);
+    std::shared_ptr<const request_handler> handler;
+    {
+        std::lock_guard lock(handler_mutex_);
+        handler = handler_;
+    }
+    auto job = handler->handle(slave == 0 ? options_.unit_id : slave, pdu, out);
     if (job) {
         auto result = std::make_shared<std::promise<std::vector<std::uint8_t>>>();
         auto future = result->get_future();

@@ -106,8 +106,7 @@ void tcp_server::on_accept(boost::system::error_code ec, tcp::socket socket) {
     } else {
         stats_.connections_total.fetch_add(1, std::memory_order_relaxed);
         stats_.connections_open.fetch_add(1, std::memory_order_relaxed);
-        auto s =
-            std::make_shared<tcp_session>(std::move(socket), handler_, options_, stats_, *this);
+        auto s = std::make_shared<tcp_session>(std::move(socket), options_, stats_, *this);
         sessions_.emplace(s.get(), s);
         s->start();
     }

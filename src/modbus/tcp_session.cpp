@@ -16,11 +16,9 @@ constexpr std::size_t kMbapHeader = 7;              // transaction, protocol, le
 constexpr std::size_t kMaxOutBuffered = 64 * 1024;  // stop reading while a client does not read
 }  // namespace
 
-tcp_session::tcp_session(asio::ip::tcp::socket socket,
-                         std::shared_ptr<const request_handler> handler, const tcp_options& options,
+tcp_session::tcp_session(asio::ip::tcp::socket socket, const tcp_options& options,
                          server_stats& stats, tcp_server& server)
     : socket_(std::move(socket)),
-      handler_(std::move(handler)),
       options_(options),
       stats_(stats),
       server_(server),
@@ -110,7 +108,8 @@ void tcp_session::serve(const std::uint8_t* adu, std::size_t size) {
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     const std::size_t start = out_.size();
     out_.insert(out_.end(), adu, adu + kMbapHeader);
-    auto job = handler_->handle(adu[6], std::span(adu + kMbapHeader, size - kMbapHeader), out_);
+    auto job =
+        server_.handler().handle(adu[6], std::span(adu + kMbapHeader, size - kMbapHeader), out_);
     if (job) {
         out_.resize(start);
         return start_write_job(std::move(job), adu);

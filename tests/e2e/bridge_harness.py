@@ -28,6 +28,8 @@ class Bridge:
     def __init__(self, config_text):
         self.dir = tempfile.TemporaryDirectory(prefix="vxb-py-")
         path = os.path.join(self.dir.name, "site.yaml")
+        self.config_path = path
+
         with open(path, "w") as f:
             f.write(config_text)
         self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0"],

@@ -4,8 +4,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "vxbridge/config/site_config.hpp"
@@ -26,15 +28,26 @@ class gateway {
 
     void start();  // devices first, then the servers; throws std::runtime_error on bind failures
     void stop();
+    // Applies a checked config (SIGHUP); returns what happened, for the log.
+    std::string reload(const config::site_config& next);
 
     std::optional<boost::asio::ip::tcp::endpoint> tcp_endpoint() const;
     const modbus::server_stats& stats() const { return stats_; }
     const modbus::unit_router& router() const { return *router_; }
 
   private:
+    struct device_entry {
+        config::device_config config;
+        std::shared_ptr<devices::device> device;
+    };
+    std::shared_ptr<modbus::unit_router> bind_all(const config::site_config& site,
+                                                  core::diagnostics& diag);
+    void make_servers(const config::modbus_config& m);
+
     boost::asio::io_context& io_;
+    config::site_config site_;
     modbus::server_stats stats_;
-    std::vector<std::shared_ptr<devices::device>> devices_;
+    std::map<std::string, device_entry> devices_;
     std::shared_ptr<class status_device> status_;
     std::shared_ptr<modbus::unit_router> router_;
     std::shared_ptr<const modbus::request_handler> handler_;

@@ -29,6 +29,7 @@ class status_device final : public devices::device,
         done({core::write_status::refused, "read-only", {}});
     }
     bool online() const override { return true; }
+    void clear_subscriptions() override { listeners_.clear(); }
     void start() override;
     void stop() override;
 

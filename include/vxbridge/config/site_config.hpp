@@ -22,6 +22,7 @@ struct rtu_config {
     char parity = 'E';
     int stop_bits = 1;
     int unit_id = 1;
+    bool operator==(const rtu_config&) const = default;
 };
 
 struct modbus_config {
@@ -33,6 +34,7 @@ struct modbus_config {
     std::vector<std::string> allow;
     bool read_only = false;
     std::optional<rtu_config> rtu;
+    bool operator==(const modbus_config&) const = default;
 };
 
 struct device_config {
@@ -40,6 +42,10 @@ struct device_config {
     std::string driver;
     register_map::source_pos pos;
     std::variant<devices::static_options, devices::vebus_options, devices::xcom_options> options;
+    // Same device for a reload: same driver and options (where it is written does not matter).
+    bool operator==(const device_config& o) const {
+        return name == o.name && driver == o.driver && options == o.options;
+    }
 };
 
 struct unit_config {
@@ -69,7 +75,6 @@ struct site_config {
     log_config log;
     status_config status;
 };
-
 
 // Loads the config and every map it names. Problems go to `diag` (all of them); the result is
 // only meaningful when diag is empty.

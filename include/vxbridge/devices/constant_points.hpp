@@ -22,6 +22,8 @@ class constant_points {
     void subscribe(const core::point_spec& p, value_listener listener);
     // Stores v and tells the point's listeners; always succeeds.
     void store(const core::point_spec& p, const core::value& v);
+    // Forgets the listeners; values (what clients wrote) stay for the next subscribe.
+    void clear_listeners();
 
   private:
     struct point {

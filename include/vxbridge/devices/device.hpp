@@ -35,6 +35,8 @@ class device : public core::point_writer {
     virtual std::string check_point(const core::point_spec& point) const = 0;
     // Registers a map entry's interest in a point. Called before start().
     virtual void subscribe(const core::point_spec& point, value_listener listener) = 0;
+    // Forgets every listener (a reload binds the units anew); values and links stay.
+    virtual void clear_subscriptions() = 0;
     virtual void start() {}
     virtual void stop() {}
     virtual link_status status() const { return {online(), {}, 0, 0, 0, 0, 0, 0}; }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -37,12 +38,14 @@ class rtu_server {
     // Opens the port (throws std::runtime_error with the reason) and starts serving.
     void start();
     void stop();
+    void set_handler(std::shared_ptr<const request_handler> handler);
 
   private:
     void run();
     void serve(const std::uint8_t* adu, int length);
 
-    std::shared_ptr<const request_handler> handler_;
+    std::shared_ptr<const request_handler> handler_;  // guarded by handler_mutex_
+    std::mutex handler_mutex_;
     rtu_options options_;
     server_stats& stats_;
     std::unique_ptr<void, ctx_deleter> ctx_;

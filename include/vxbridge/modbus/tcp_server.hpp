@@ -61,6 +61,8 @@ class tcp_server {
 
     // Swaps the handler new connections and requests use (config reload).
     void set_handler(std::shared_ptr<const request_handler> handler);
+    // The handler requests are served with now (sessions ask per request).
+    const request_handler& handler() const { return *handler_; }
 
     void session_closed(tcp_session* s);
 

@@ -23,8 +23,8 @@ namespace vx::modbus {
 
 class tcp_session : public std::enable_shared_from_this<tcp_session> {
   public:
-    tcp_session(boost::asio::ip::tcp::socket socket, std::shared_ptr<const request_handler> handler,
-                const tcp_options& options, server_stats& stats, tcp_server& server);
+    tcp_session(boost::asio::ip::tcp::socket socket, const tcp_options& options,
+                server_stats& stats, tcp_server& server);
 
     void start();
     void stop();  // closes the socket; pending device writes are abandoned
@@ -52,7 +52,6 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     void close(const char* why);
 
     boost::asio::ip::tcp::socket socket_;
-    std::shared_ptr<const request_handler> handler_;
     const tcp_options& options_;
     server_stats& stats_;
     tcp_server& server_;

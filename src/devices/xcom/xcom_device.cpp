@@ -49,7 +49,7 @@ core::write_status status_of(xc::scom_error e) {
     }
 }
 
-std::uint16_t property_id(xc::kind k, int p, bool persist) {
+std::uint16_t property_id(xc::kind k, int p, bool /*persist*/) {
     if (k == xc::kind::info) return xc::property::value;
     switch (p) {
         case 1:
@@ -59,7 +59,7 @@ std::uint16_t property_id(xc::kind k, int p, bool persist) {
         case 3:
             return xc::property::unsaved_value_qsp;
         default:
-            return persist ? xc::property::value_qsp : xc::property::value_qsp;
+            return xc::property::value_qsp;  // a read at +0 is the flash value, as on an Xcom-485i
     }
 }
 
@@ -300,7 +300,9 @@ void xcom_device::publish_named(const std::string& name, const core::value& v) {
 }
 
 awaitable<void> xcom_device::read_one(key k) {
-    auto& pt = points_[k];
+    const auto found = points_.find(k);
+    if (found == points_.end()) co_return;  // unbound by a reload meanwhile
+    const auto* dp = found->second.dp;      // the catalogue entry outlives any reload
     const auto type = k.k == xc::kind::info ? xc::object_type::info : xc::object_type::parameter;
     const auto r = co_await exchange(
         xc::read_request(k.address, type, k.nr, property_id(k.k, static_cast<int>(k.p), false)));
@@ -311,8 +313,7 @@ awaitable<void> xcom_device::read_one(key k) {
                          .message());
         co_return;
     }
-    const auto fmt = k.k == xc::kind::parameter && k.p == prop::ram ? pt.dp->format : pt.dp->format;
-    if (const auto v = xc::decode_value(fmt, r.frame->data)) publish(k, *v);
+    if (const auto v = xc::decode_value(dp->format, r.frame->data)) publish(k, *v);
 }
 
 // Up to 76 infos per exchange through the Xcom (object type 0x000A at 501). False when the Xcom

@@ -8,6 +8,7 @@ namespace vx::devices {
 struct static_options {
     std::chrono::milliseconds latency{0};  // delay before a write is confirmed
     bool offline = false;                  // the device reads as unreachable (0x0A)
+    bool operator==(const static_options&) const = default;
 };
 
 }  // namespace vx::devices

@@ -34,6 +34,10 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     void subscribe(const core::point_spec& point, value_listener listener) override;
     void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
     bool online() const override { return online_; }
+    void clear_subscriptions() override {
+        listeners_.clear();
+        constants_.clear_listeners();
+    }
     link_status status() const override;
 
     void start() override;

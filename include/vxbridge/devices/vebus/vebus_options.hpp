@@ -11,6 +11,7 @@ struct ess_options {
     std::chrono::milliseconds setpoint_timeout{60'000};  // no client write this long -> 0 W
     double max_charge_w = 3'000;                         // register 37 above this -> 0x03
     double max_feed_w = 3'000;                           // register 37 below -this -> 0x03
+    bool operator==(const ess_options&) const = default;
 };
 
 struct vebus_options {
@@ -23,6 +24,7 @@ struct vebus_options {
     // 0 = back to back (the link is then always busy and writes wait for the exchange in flight).
     std::chrono::milliseconds poll_interval{500};
     ess_options ess;
+    bool operator==(const vebus_options&) const = default;
 };
 
 }  // namespace vx::devices

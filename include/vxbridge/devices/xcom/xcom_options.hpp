@@ -19,6 +19,7 @@ struct xcom_options {
     std::chrono::milliseconds idle_after{120'000};
     std::chrono::milliseconds idle{30'000};
     std::chrono::milliseconds offline_after{15'000};
+    bool operator==(const xcom_options&) const = default;
 };
 
 }  // namespace vx::devices
