@@ -129,7 +129,7 @@ void read_transport(const YAML::Node& n, const std::string& file, core::diagnost
         return register_map::report(d, file, n,
                                     "'transport' must be one of {udp: ...}, {serial: ...}, "
                                     "{tcp_server: ...}, {tcp_client: ...}");
-    const auto kind = n.begin()->first.as<std::string>();
+    const auto kind = register_map::key_text(n.begin()->first);
     const auto body = n.begin()->second;
     auto host_port = [&](yaml_fields& f, const char* key, bool required) {
         auto v = f.text(key, required);
@@ -191,7 +191,12 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
     if (!n.IsMap()) return register_map::report(d, file, n, "'devices' must map names to devices");
     for (const auto& kv : n) {
         device_config dev;
-        dev.name = kv.first.as<std::string>();
+        dev.name = register_map::key_text(kv.first);
+        if (!kv.first.IsScalar()) {
+            register_map::report(d, file, kv.first, "a device name must be a plain word");
+            continue;
+        }
+
         dev.pos = {kv.second.Mark().line + 1, kv.second.Mark().column + 1};
         const auto driver =
             kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"].Scalar() : "";
@@ -213,7 +218,7 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
             if (f.ok()) read_xcom(f, dev, file, d);
         } else {
             register_map::report(
-                d, file, kv.second["driver"] ? kv.second["driver"] : kv.second,
+                d, file, kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"] : kv.second,
                 what + ": unknown driver '" + driver + "' (known: static, vebus, xcom)");
         }
         dev.driver = driver;
@@ -261,16 +266,11 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
     }
 }
 
-}  // namespace
-
-site_config load_site_config(const std::string& file, core::diagnostics& diag) {
-    site_config site;
-    site.file = file;
-    const auto before = diag.problems().size();
-    const auto root = register_map::load_yaml_file(file, diag);
-    if (diag.problems().size() != before) return site;
-    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status"}, "a site config");
-    if (!f.ok()) return site;
+void read_site(const YAML::Node& root, const std::string& file, core::diagnostics& diag,
+               site_config& site) {
+    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status"},
+                  "a site config");
+    if (!f.ok()) return;
     if (f.has("modbus")) read_modbus(f.get("modbus"), file, diag, site.modbus);
     if (f.has("devices")) read_devices(f.get("devices"), file, diag, site);
     if (f.has("units"))
@@ -287,10 +287,24 @@ site_config load_site_config(const std::string& file, core::diagnostics& diag) {
                         " is the status unit's; set status: {unit_id: N} or {enabled: false}");
     }
     if (f.has("log")) {
-
         yaml_fields l(f.get("log"), file, diag, {"level"}, "log");
         if (auto lv = l.choice("level", {"trace", "debug", "info", "warn", "error"}))
             site.log.level = *lv;
+    }
+}
+
+}  // namespace
+
+site_config load_site_config(const std::string& file, core::diagnostics& diag) {
+    site_config site;
+    site.file = file;
+    const auto before = diag.problems().size();
+    const auto root = register_map::load_yaml_file(file, diag);
+    if (diag.problems().size() != before) return site;
+    try {
+        read_site(root, file, diag, site);
+    } catch (const YAML::Exception& e) {  // found by fuzz_loaders: never let yaml-cpp throw out
+        diag.add(file, e.mark.line + 1, e.mark.column + 1, "YAML: " + e.msg);
     }
     return site;
 }

@@ -46,16 +46,15 @@ std::optional<core::point_ref> read_source(yaml_fields& f) {
     bool first = true;
     for (const auto& kv : n) {
         if (!kv.second.IsScalar()) {
-            f.error(kv.second,
-                    "source '" + kv.first.as<std::string>() + "' must be a single value");
+            f.error(kv.second, "source '" + key_text(kv.first) + "' must be a single value");
             return std::nullopt;
         }
         if (first) {
-            ref.kind = kv.first.as<std::string>();
+            ref.kind = key_text(kv.first);
             ref.key = kv.second.Scalar();
             first = false;
         } else {
-            ref.options.emplace_back(kv.first.as<std::string>(), kv.second.Scalar());
+            ref.options.emplace_back(key_text(kv.first), kv.second.Scalar());
         }
     }
     return ref;
@@ -222,42 +221,46 @@ std::shared_ptr<const register_map> load_map(const std::string& file, core::diag
     const auto root = load_yaml_file(file, local);
     auto m = std::make_shared<register_map>();
     m->file = file;
-    if (local.empty()) {
-        yaml_fields f(root, file, local, kMapKeys, "a map");
-        if (f.ok()) {
-            if (auto s = f.integer("schema", 1, 1, true)) m->schema = static_cast<int>(*s);
-            if (auto s = f.text("name", true)) m->name = *s;
-            if (auto s = f.text("driver", true)) m->driver = *s;
-            if (auto s = f.text("description")) m->description = *s;
-            parse_choice(f, "word_order", m->order,
-                         {{"big", word_order::big}, {"little", word_order::little}});
-            if (auto a = f.number("max_age")) {
-                if (*a < 0) f.error(f.get("max_age"), "'max_age' must be >= 0 seconds");
-                m->max_age = *a;
+    if (local.empty()) try {
+            yaml_fields f(root, file, local, kMapKeys, "a map");
+            if (f.ok()) {
+                if (auto s = f.integer("schema", 1, 1, true)) m->schema = static_cast<int>(*s);
+                if (auto s = f.text("name", true)) m->name = *s;
+                if (auto s = f.text("driver", true)) m->driver = *s;
+                if (auto s = f.text("description")) m->description = *s;
+                parse_choice(f, "word_order", m->order,
+                             {{"big", word_order::big}, {"little", word_order::little}});
+                if (auto a = f.number("max_age")) {
+                    if (*a < 0) f.error(f.get("max_age"), "'max_age' must be >= 0 seconds");
+                    m->max_age = *a;
+                }
+                // Map-wide default for entries that do not say (a GX reads absent values as 0).
+                auto unavailable = unavailable_mode::sentinel;
+                parse_choice(f, "unavailable", unavailable,
+                             {{"sentinel", unavailable_mode::sentinel},
+                              {"zero", unavailable_mode::zero},
+                              {"exception", unavailable_mode::exception}});
+                map_context ctx{file, local, m->order, unavailable};
+                m->separate_tables = f.has("holding") || f.has("input");
+                if (m->separate_tables && f.has("registers"))
+                    f.error(f.get("registers"),
+                            "give either 'registers' or 'holding'/'input', not both");
+                if (!f.has("registers") && !m->separate_tables && !f.has("coils") &&
+                    !f.has("discrete_inputs"))
+                    f.error(
+                        "a map needs 'registers' (or 'holding'/'input', 'coils', "
+                        "'discrete_inputs')");
+                read_table(f.get(m->separate_tables ? "holding" : "registers"), ctx, m->holding,
+                           false, m->separate_tables ? "holding" : "registers");
+                read_table(f.get("input"), ctx, m->input, false, "input");
+                read_table(f.get("coils"), ctx, m->coils, true, "coils");
+                read_table(f.get("discrete_inputs"), ctx, m->discrete_inputs, true,
+                           "discrete_inputs");
+                check_names(*m, local);
             }
-            // Map-wide default for entries that do not say (a GX reads absent values as 0).
-            auto unavailable = unavailable_mode::sentinel;
-            parse_choice(f, "unavailable", unavailable,
-                         {{"sentinel", unavailable_mode::sentinel},
-                          {"zero", unavailable_mode::zero},
-                          {"exception", unavailable_mode::exception}});
-            map_context ctx{file, local, m->order, unavailable};
-            m->separate_tables = f.has("holding") || f.has("input");
-            if (m->separate_tables && f.has("registers"))
-                f.error(f.get("registers"),
-                        "give either 'registers' or 'holding'/'input', not both");
-            if (!f.has("registers") && !m->separate_tables && !f.has("coils") &&
-                !f.has("discrete_inputs"))
-                f.error(
-                    "a map needs 'registers' (or 'holding'/'input', 'coils', 'discrete_inputs')");
-            read_table(f.get(m->separate_tables ? "holding" : "registers"), ctx, m->holding, false,
-                       m->separate_tables ? "holding" : "registers");
-            read_table(f.get("input"), ctx, m->input, false, "input");
-            read_table(f.get("coils"), ctx, m->coils, true, "coils");
-            read_table(f.get("discrete_inputs"), ctx, m->discrete_inputs, true, "discrete_inputs");
-            check_names(*m, local);
+        } catch (const YAML::Exception& e) {  // found by fuzz_loaders: never let yaml-cpp throw out
+            local.add(file, e.mark.line + 1, e.mark.column + 1, "YAML: " + e.msg);
         }
-    }
     if (!local.empty()) {
         diag.merge(local);
         return nullptr;

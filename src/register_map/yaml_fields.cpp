@@ -13,6 +13,10 @@ void report(core::diagnostics& d, const std::string& file, const YAML::Node& at,
         d.add(file, m.line + 1, m.column + 1, message);
 }
 
+std::string key_text(const YAML::Node& key) {
+    return key.IsScalar() ? key.Scalar() : std::string("<complex key>");
+}
+
 YAML::Node load_yaml_file(const std::string& file, core::diagnostics& d) {
     try {
         return YAML::LoadFile(file);
@@ -33,7 +37,7 @@ yaml_fields::yaml_fields(const YAML::Node& node, const std::string& file, core::
         return;
     }
     for (const auto& kv : node) {
-        const auto key = kv.first.as<std::string>();
+        const auto key = key_text(kv.first);
         bool known = false;
         for (auto a : allowed) known = known || a == key;
         if (!known) report(diag_, file_, kv.first, "unknown key '" + key + "' in " + what_);

@@ -162,3 +162,20 @@ TEST(map_loader, every_shipped_map_loads) {
 }
 
 }  // namespace
+
+namespace {
+
+// Inputs the fuzzers found crashing a loader (tests/regressions): now they give problems.
+TEST(loaders, fuzz_regressions_give_problems_not_crashes) {
+    int count = 0;
+    for (const auto& f : std::filesystem::directory_iterator(
+             std::filesystem::path(VXBRIDGE_SOURCE_DIR) / "tests" / "regressions")) {
+        vx::core::diagnostics map_problems;
+        EXPECT_NO_THROW(rm::load_map(f.path().string(), map_problems)) << f.path();
+        EXPECT_FALSE(map_problems.empty()) << f.path();
+        ++count;
+    }
+    EXPECT_GT(count, 0);
+}
+
+}  // namespace

@@ -122,3 +122,25 @@ TEST(site_config, shipped_configs_load) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(site_config, fuzz_regressions_give_problems_not_crashes) {
+    for (const auto& f : std::filesystem::directory_iterator(
+             std::filesystem::path(VXBRIDGE_SOURCE_DIR) / "tests" / "regressions")) {
+        vx::core::diagnostics d;
+        EXPECT_NO_THROW(cfg::load_site_config(f.path().string(), d)) << f.path();
+        EXPECT_FALSE(d.empty()) << f.path();
+    }
+}
+
+TEST(site_config, complex_keys_and_scalars_where_maps_belong) {
+    for (const char* text : {"devices: {x: 5}\nunits: []\n", "? [a, b]\n: 1\nunits: []\n",
+                             "devices:\n  ? {a: 1}\n  : {driver: static}\nunits: []\n",
+                             "devices: {x: {driver: xcom, transport: {? [1]: 2}}}\nunits: []\n"}) {
+        const auto e = errors_of(text);
+        EXPECT_FALSE(e.empty()) << text;
+    }
+}
+
+}  // namespace

@@ -51,6 +51,9 @@ class yaml_fields {
     bool is_map_ = false;
 };
 
+// A mapping key as text; "<complex key>" for a key that is itself a mapping or sequence.
+std::string key_text(const YAML::Node& key);
+
 // Adds a problem at node's position.
 void report(core::diagnostics& d, const std::string& file, const YAML::Node& at,
             const std::string& message);
