@@ -2,14 +2,15 @@
 # One entry point for a fresh Debian 12: installs what is missing, builds, then runs the demo or
 # every test. Used by the README's first two commands and by .ci/run.
 #   scripts/dev.sh demo [vxbridge demo options]   build and start the demo
-#   scripts/dev.sh test                           build and run the whole suite (normal + ASan/UBSan)
+#   scripts/dev.sh test                           build and run the whole suite (normal, ASan/UBSan,
+#                                                 and a short run of every fuzz target)
 #   scripts/dev.sh deps                           only install the packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ make cmake pkg-config libmodbus-dev libboost-dev libyaml-cpp-dev libspdlog-dev
           libfmt-dev libcli11-dev libgtest-dev libgmock-dev python3 python3-pymodbus python3-serial
-          python3-serial-asyncio mbpoll socat)
+          python3-serial-asyncio mbpoll socat clang libclang-rt-14-dev)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -44,6 +45,11 @@ case "$cmd" in
         build build
         ctest --test-dir build --output-on-failure -j"$(jobs)"
         build build-asan -DVXBRIDGE_SANITIZE=ON
-        ctest --test-dir build-asan --output-on-failure -j"$(jobs)" ;;
+        ctest --test-dir build-asan --output-on-failure -j"$(jobs)"
+        # libFuzzer targets (clang), each run for a short while; findings fail the run.
+        cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+              -DVXBRIDGE_FUZZ=ON -DVXBRIDGE_FUZZ_SECONDS="${VXBRIDGE_FUZZ_SECONDS:-15}" >/dev/null
+        cmake --build build-fuzz -j"$(jobs)" --target fuzz_modbus fuzz_mk3 fuzz_scom fuzz_loaders
+        ctest --test-dir build-fuzz --output-on-failure -j"$(jobs)" ;;
     *) echo "usage: scripts/dev.sh demo|test|deps" >&2; exit 2 ;;
 esac
