@@ -17,20 +17,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e")
 os.environ.setdefault("VXBRIDGE_BIN", sys.argv[1] if len(sys.argv) > 1 else "build-release/vxbridge")
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
-from bridge_harness import BIN  # noqa: E402
+from bridge_harness import BIN, free_port  # noqa: E402
 from sim_harness import Simulator  # noqa: E402
 
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def free(kind):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def cpu_seconds(pid):
@@ -46,7 +38,7 @@ def rss_kb(pid):
 
 with tempfile.TemporaryDirectory() as tmp:
     mk3 = os.path.join(tmp, "mk3")
-    moxa, ours, port = free(socket.SOCK_DGRAM), free(socket.SOCK_DGRAM), free(socket.SOCK_STREAM)
+    moxa, ours, port = free_port(), free_port(), free_port(socket.SOCK_STREAM)
     sims = [Simulator("vebus", "--pty", mk3), Simulator("xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}")]
     demo = open(os.path.join(ROOT, "config", "demo.yaml")).read()
     demo = demo.replace("port: simulated", f"port: {mk3}").replace("../maps", os.path.join(ROOT, "maps"))

@@ -7,7 +7,6 @@ in one exchange: the gain is reported as a ratio.
 Usage: bench/xcom_bench.py [path/to/vxbridge] [latency_ms] [infos]
 """
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -16,23 +15,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e")
 os.environ.setdefault("VXBRIDGE_BIN", sys.argv[1] if len(sys.argv) > 1 else "build-release/vxbridge")
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 
-from bridge_harness import Bridge  # noqa: E402
+from bridge_harness import Bridge, free_port  # noqa: E402
 from sim_harness import Simulator  # noqa: E402
 
 LATENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 50
 INFOS = int(sys.argv[3]) if len(sys.argv) > 3 else 60
 
 
-def port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def run(tmp, multi_info, seconds=10):
-    moxa, ours = port(), port()
+    moxa, ours = free_port(), free_port()
     args = ["xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}",
             "--latency", str(LATENCY), "--slow-every", "0"]
     sim = Simulator(*args)

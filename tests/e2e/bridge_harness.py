@@ -2,6 +2,7 @@
 import os
 import re
 import select
+import socket
 import signal
 import subprocess
 import tempfile
@@ -10,6 +11,15 @@ import time
 BIN = os.environ.get("VXBRIDGE_BIN", "build/vxbridge")
 SOURCE = os.environ.get("VXBRIDGE_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 EXAMPLE_MAP = os.path.join(SOURCE, "maps", "examples", "static-example.yaml")
+
+
+def free_port(kind=socket.SOCK_DGRAM):
+    """A loopback port nobody uses now (UDP by default)."""
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def site_config(modbus_extra=""):

@@ -1,7 +1,6 @@
 """A mixed site: two MK3s, an Xcom-LAN (UDP) and an Xcom-232i (pty) in one bridge on one event
 loop. Every unit serves; when one link goes silent the others neither slow down nor stop."""
 import os
-import socket
 import struct
 import tempfile
 import time
@@ -9,25 +8,17 @@ import unittest
 
 from pymodbus.client import ModbusTcpClient
 
-from bridge_harness import Bridge, SOURCE
+from bridge_harness import Bridge, SOURCE, free_port
 from sim_harness import Simulator, wait_until
 
 MAPS = os.path.join(SOURCE, "maps")
-
-
-def free_udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 class MixedSiteTest(unittest.TestCase):
     def test_one_silent_link_does_not_hold_up_the_others(self):
         with tempfile.TemporaryDirectory(prefix="vxb-mixed-") as tmp:
             a, b, x = (os.path.join(tmp, n) for n in ("mk3a", "mk3b", "xcom232"))
-            moxa, ours = free_udp(), free_udp()
+            moxa, ours = free_port(), free_port()
             sims = [Simulator("vebus", "--pty", a, "--latency", "10"),
                     Simulator("vebus", "--pty", b, "--latency", "10"),
                     Simulator("xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}", "--latency", "20"),

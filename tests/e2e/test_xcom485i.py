@@ -10,18 +10,10 @@ import unittest
 
 from pymodbus.client import ModbusTcpClient
 
-from bridge_harness import Bridge, SOURCE
+from bridge_harness import Bridge, SOURCE, free_port
 from sim_harness import Simulator, wait_until
 
 MAPS = os.path.join(SOURCE, "maps", "studer-xcom485i")
-
-
-def free_port(kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def f32(regs):

@@ -3,7 +3,7 @@
 // 2.2 are what our encoders produce; the parser resynchronises on garbage.
 #include <gtest/gtest.h>
 
-#include <sstream>
+#include "../support/hex.hpp"
 
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 
@@ -12,13 +12,7 @@ using bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-bytes hex(const std::string& s) {
-    std::istringstream in(s);
-    bytes out;
-    std::string b;
-    while (in >> b) out.push_back(static_cast<std::uint8_t>(std::stoul(b, nullptr, 16)));
-    return out;
-}
+using vx::test::hex;
 
 vb::frame decoded(const std::string& s) {
     vb::frame f;

@@ -2,7 +2,7 @@
 // its stated meaning and our encoder produces the same bytes; the stream parser resynchronises.
 #include <gtest/gtest.h>
 
-#include <sstream>
+#include "../support/hex.hpp"
 
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 
@@ -11,13 +11,7 @@ using bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-bytes hex(const std::string& s) {
-    std::istringstream in(s);
-    bytes out;
-    std::string b;
-    while (in >> b) out.push_back(static_cast<std::uint8_t>(std::stoul(b, nullptr, 16)));
-    return out;
-}
+using vx::test::hex;
 
 xc::frame decoded(const std::string& s) {
     xc::frame f;

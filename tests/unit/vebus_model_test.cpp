@@ -3,7 +3,7 @@
 // mapping; the simulated Multi's plant and ESS timeout.
 #include <gtest/gtest.h>
 
-#include <sstream>
+#include "../support/hex.hpp"
 
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 #include "vxbridge/devices/vebus/multi_state.hpp"
@@ -13,13 +13,7 @@ using bytes = std::vector<std::uint8_t>;
 
 namespace {
 
-bytes hex(const std::string& s) {
-    std::istringstream in(s);
-    bytes out;
-    std::string b;
-    while (in >> b) out.push_back(static_cast<std::uint8_t>(std::stoul(b, nullptr, 16)));
-    return out;
-}
+using vx::test::hex;
 
 std::vector<vb::frame> frames(const std::string& s) {
     vb::frame_parser p;
