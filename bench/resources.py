@@ -16,6 +16,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
 os.environ.setdefault("VXBRIDGE_BIN", sys.argv[1] if len(sys.argv) > 1 else "build-release/vxbridge")
 from pymodbus.client import ModbusTcpClient  # noqa: E402
+import logging  # noqa: E402
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # the start-up probe loop is noisy
 
 from bridge_harness import BIN, free_port  # noqa: E402
 from sim_harness import Simulator  # noqa: E402
