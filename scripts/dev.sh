@@ -37,7 +37,7 @@ build() {  # build DIR [cmake args...]
 # sanitizer and fuzz trees at -O1 (what ASan recommends) with line tables only. Benchmarks
 # build their own Release tree.
 FAST=(-DCMAKE_BUILD_TYPE=Debug)
-SANE=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -gline-tables-only")
+SANE=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1")
 
 cmd=${1:-}; shift || true
 case "$cmd" in
