@@ -513,3 +513,34 @@ TEST(bridge_cli, port_in_use_is_a_runtime_failure) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(bridge_cli, check_validates_studer_sources_against_the_device_family) {
+    const auto cfg = vx::test::write_temp_config(
+        "family.yaml",
+        "devices: {s: {driver: xcom, transport: {udp: {remote: 127.0.0.1:9, local: "
+        "127.0.0.1:0}}}}\n"
+        "units:\n  - {unit_id: 21, device: s, address: 301, map: " +
+            std::string(VXBRIDGE_SOURCE_DIR) + "/maps/studer-xcom485i/xtender.yaml}\n");
+    vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
+    // The Xtender map bound to a VarioTrack address: every info is named, with its line.
+    EXPECT_NE(
+        p.wait_for(
+            "xtender.yaml:17:5: 'i3000': info 3000 does not exist on a VarioTrack (address 301)"),
+        "")
+        << p.output();
+    EXPECT_EQ(p.stop(0, 5s), 2);
+}
+
+TEST(bridge_cli, demo_runs_as_an_unprivileged_user) {
+    if (getuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
+    vx::test::process demo({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            VXBRIDGE_BIN, "demo", "--listen", "127.0.0.1:0"});
+    const auto line = demo.wait_for("vxbridge demo: Modbus TCP on 127.0.0.1:");
+    ASSERT_NE(line, "") << demo.output();
+    EXPECT_NE(demo.wait_for("VE.Bus up"), "") << demo.output();
+    EXPECT_EQ(demo.stop(SIGINT), 0);
+}
+
+}  // namespace

@@ -6,6 +6,7 @@
 #include "../support/hex.hpp"
 
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
+#include "vxbridge/devices/vebus/multi_sim.hpp"
 
 namespace vb = vx::vebus;
 using bytes = std::vector<std::uint8_t>;
@@ -290,6 +291,30 @@ TEST(mk3_parser, partial_frame_is_kept_until_discarded) {
     p.discard_partial();
     p.feed(hex("02 FF 56 A9"));
     EXPECT_TRUE(p.next());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(mk3_messages, read_setting_and_its_replies) {
+    // ReadSetting (0x31) <id lo> <id hi> -> 0x86 <u16>, or 0x91 when the setting is not there.
+    const std::uint8_t id[] = {0x02, 0x00};  // UBatAbsorption
+    const auto q = vb::winmon_request('X', vb::winmon::read_setting, id);
+    EXPECT_EQ(vb::encode(q), hex("05 FF 58 31 02 00 71"));
+    vb::frame ok{vb::frame_type::mk2, 'X', {vb::winmon::setting_ok, 0x60, 0x16}, {}};
+    const auto r = vb::parse_winmon(ok).value();
+    EXPECT_EQ(r.code, vb::winmon::setting_ok);
+    EXPECT_EQ(vb::values_of(r), std::vector<std::uint16_t>{0x1660});
+    vb::frame missing{vb::frame_type::mk2, 'X', {vb::winmon::setting_not_supported}, {}};
+    const auto b = vb::encode(missing);
+    vb::frame back;
+    ASSERT_EQ(vb::decode(b, back), vb::decode_error::none);
+    EXPECT_EQ(vb::parse_winmon(back)->code, vb::winmon::setting_not_supported);
+    // 0x90: RAM variable not supported, from the simulator for an id it does not have.
+    vb::multi_sim sim;
+    const auto w = sim.handle(vb::write_ram_request('X', 99, 1), vb::multi_sim::clock::now());
+    EXPECT_EQ(vb::parse_winmon(w.at(0))->code, vb::winmon::var_not_supported);
 }
 
 }  // namespace
