@@ -45,6 +45,7 @@ class Bridge:
         self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0"],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = ""
+        self.log = ""  # everything the bridge printed so far (never trimmed)
         line = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)")
         if not line:
             self.proc.kill()
@@ -71,6 +72,19 @@ class Bridge:
             if not chunk:
                 return None
             self.output += chunk.decode(errors="replace")
+            self.log += chunk.decode(errors="replace")
+
+    def drain(self, quiet=0.3):
+        """Reads what the bridge printed until it is quiet for `quiet` s; returns the whole log."""
+        fd = self.proc.stdout.fileno()
+        while select.select([fd], [], [], quiet)[0]:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            self.output += chunk.decode(errors="replace")
+            self.log += chunk.decode(errors="replace")
+        return self.log
+
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
