@@ -285,7 +285,6 @@ int main(int argc, char** argv) {
         }
         if (verbose) site.log.level = "debug";
         return run_site(std::move(site), {listen, bool(*demo)});
-
     }
     return kBadConfig;
 }

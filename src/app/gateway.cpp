@@ -42,6 +42,7 @@ std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
     u->device_name = uc.device;
     u->device = dev;
     u->image = std::make_shared<rm::register_image>(uc.map);
+    u->image->track_reads(dev->wants_demand());
     for (const auto ref : u->image->entries()) {
         const auto& e = u->image->entry(ref);
         auto& specs = u->points[static_cast<std::size_t>(ref.table)];

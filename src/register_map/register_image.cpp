@@ -104,7 +104,7 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
         if (idx == kNone) return read_status::illegal_address;
         const std::size_t n = std::min<std::size_t>(ti.ends[idx], end) - a;
         Word* dst = out.data() + (a - addr);
-        ti.read_at[idx] = now.time_since_epoch().count();
+        if (track_reads_) ti.read_at[idx] = now.time_since_epoch().count();
         if (ti.stamps[idx] >= threshold) {
             for (std::size_t k = 0; k < n; ++k) dst[k] = static_cast<Word>(ti.words[a + k]);
         } else {

@@ -39,6 +39,8 @@ class device : public core::point_writer {
     virtual void clear_subscriptions() = 0;
     virtual void start() {}
     virtual void stop() {}
+    // Whether the driver polls by demand (then the bridge records when clients read).
+    virtual bool wants_demand() const { return false; }
     virtual link_status status() const { return {online(), {}, 0, 0, 0, 0, 0, 0}; }
 
   private:

@@ -43,8 +43,11 @@ class register_image {
     read_status read_bits(table_kind t, std::uint16_t addr, std::span<std::uint8_t> out,
                           clock::time_point now) const;
 
-    // When a client last read the entry (time_point::min() = never).
+    // When a client last read the entry (time_point::min() = never). Recorded only after
+    // track_reads(true): it costs a store per entry on the read path, and only drivers with
+    // demand-driven polling need it.
     clock::time_point last_read(entry_ref r) const;
+    void track_reads(bool on) { track_reads_ = on; }
 
     // The entry that starts at addr, or nullptr.
     const register_entry* entry_at(table_kind t, std::uint32_t addr,
@@ -82,6 +85,7 @@ class register_image {
     clock::duration max_age_;
     table_image holding_, input_, coils_, discrete_;
     mutable std::mutex mutex_;
+    bool track_reads_ = false;
 };
 
 }  // namespace vx::register_map

@@ -42,6 +42,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
         constants_.clear_listeners();
     }
     link_status status() const override;
+    bool wants_demand() const override { return true; }
 
     void start() override;
     void stop() override;
