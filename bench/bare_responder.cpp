@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<std::uint16_t>(port));
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(lfd, 128) != 0) return 1;
+    if (bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || listen(lfd, 128) != 0)
+        return 1;
     const int ep = epoll_create1(0);
     epoll_event ev{EPOLLIN, {.fd = lfd}};
     epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
