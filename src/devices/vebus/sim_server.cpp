@@ -1,9 +1,8 @@
 #include "vxbridge/devices/vebus/sim_server.hpp"
 
-#include <fcntl.h>
-#include <pty.h>
+#include "vxbridge/transport/link.hpp"
+
 #include <spdlog/spdlog.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <boost/asio/write.hpp>
@@ -34,27 +33,9 @@ sim_server::~sim_server() {
 }
 
 void sim_server::open_pty() {
-    int master = -1, slave = -1;
-    if (openpty(&master, &slave, nullptr, nullptr, nullptr) != 0)
-        throw std::runtime_error(std::string("openpty: ") + strerror(errno));
-    termios t{};
-    tcgetattr(slave, &t);
-    cfmakeraw(&t);
-    tcsetattr(slave, TCSANOW, &t);
-    const std::string name = ttyname(slave);
-    std::error_code ec;
-    std::filesystem::remove(options_.link, ec);
-    std::filesystem::create_symlink(name, options_.link, ec);
-    if (ec) {
-        ::close(master);
-        ::close(slave);
-        throw std::runtime_error("cannot create " + options_.link + ": " + ec.message());
-    }
-    fcntl(master, F_SETFD, FD_CLOEXEC);
-    fcntl(slave, F_SETFD, FD_CLOEXEC);
-    // The slave stays open here so the master does not read EIO while no client is attached.
-    slave_fd_ = slave;
+    const int master = transport::open_pty_link(options_.link, slave_fd_);
     master_ = std::make_unique<asio::posix::stream_descriptor>(exec_, master);
+
     parser_.discard_partial();
     do_read();
 }
