@@ -33,8 +33,7 @@ tcp::endpoint parse_endpoint(const std::string& text) {
 
 tcp_server::tcp_server(asio::io_context& io, std::shared_ptr<const request_handler> handler,
                        tcp_options options, server_stats& stats)
-    : io_(io),
-      handler_(std::move(handler)),
+    : handler_(std::move(handler)),
       options_(std::move(options)),
       stats_(stats),
       acceptor_(io),

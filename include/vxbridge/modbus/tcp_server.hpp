@@ -71,7 +71,6 @@ class tcp_server {
     void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
     void refuse(boost::asio::ip::tcp::socket& socket, const char* why);
 
-    boost::asio::io_context& io_;
     std::shared_ptr<const request_handler> handler_;
     tcp_options options_;
     server_stats& stats_;

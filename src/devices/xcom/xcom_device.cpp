@@ -49,7 +49,7 @@ core::write_status status_of(xc::scom_error e) {
     }
 }
 
-std::uint16_t property_id(xc::kind k, int p, bool /*persist*/) {
+std::uint16_t property_id(xc::kind k, int p) {
     if (k == xc::kind::info) return xc::property::value;
     switch (p) {
         case 1:
@@ -305,7 +305,7 @@ awaitable<void> xcom_device::read_one(key k) {
     const auto* dp = found->second.dp;      // the catalogue entry outlives any reload
     const auto type = k.k == xc::kind::info ? xc::object_type::info : xc::object_type::parameter;
     const auto r = co_await exchange(
-        xc::read_request(k.address, type, k.nr, property_id(k.k, static_cast<int>(k.p), false)));
+        xc::read_request(k.address, type, k.nr, property_id(k.k, static_cast<int>(k.p))));
     if (!r.frame) co_return;
     if (r.frame->is_error()) {
         log()->debug("{}: read {} at {}: {}", name(), k.nr, k.address,
