@@ -112,9 +112,13 @@ class XcomCase:
         self.assertEqual(self.hr(6014), 16.0)          # re-read after the write
 
     def test_write_outside_the_catalogue_limits_is_refused_before_the_device(self):
+        before = self.sim.control("param 101 1107")
         rr = self.client.write_registers(6014, regs_of(100.0), slave=11)  # max 50
-        self.assertEqual(rr.exception_code, 3)
-        self.assertNotEqual(float(self.sim.control("param 101 1107")["ram"]), 100.0)
+        self.assertEqual(rr.exception_code, 3)  # ILLEGAL DATA VALUE
+        # Nothing reached the device: RAM, flash and the flash-write count are as they were.
+        self.assertEqual(self.sim.control("param 101 1107"), before)
+        self.assertNotEqual(self.hr(6014), 100.0)
+
 
     def test_gateway_unit_counts_devices(self):
         rr = self.client.read_input_registers(5, 4, slave=1)
