@@ -25,6 +25,11 @@ struct write_result {
     value applied;       // the value the device reports after the write, if it says
 };
 
+// A result without an applied value, as drivers report most outcomes.
+inline write_result make_result(write_status s, std::string detail = {}) {
+    return {s, std::move(detail), {}};
+}
+
 // Called exactly once per write, from any thread. On ok the driver has already published the
 // applied value to the point's listeners, so a read after the reply shows it.
 using write_done = std::function<void(write_result)>;

@@ -38,12 +38,14 @@ void static_device::subscribe(const core::point_spec& point, value_listener list
 
 void static_device::write(const core::point_spec& point, const core::value& v,
                           core::write_done done) {
-    if (!online()) return done({core::write_status::offline, "static device is offline", {}});
+    if (!online())
+        return done(core::make_result(core::write_status::offline, "static device is offline"));
     const auto status = outcome(point);
     // A timeout is a device that never answers: the caller's deadline reports it.
     if (status == core::write_status::timeout) return;
     auto finish = [this, point, v, status, done = std::move(done)]() mutable {
-        if (status != core::write_status::ok) return done({status, "configured outcome", {}});
+        if (status != core::write_status::ok)
+            return done(core::make_result(status, "configured outcome"));
         points_.store(point, v);
         done({core::write_status::ok, {}, v});
     };

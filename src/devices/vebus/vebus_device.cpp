@@ -1,5 +1,7 @@
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 
+#include "vxbridge/devices/run_owned.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -33,10 +35,6 @@ std::shared_ptr<spdlog::logger> log() {
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-core::write_result result(core::write_status s, std::string detail = {}) {
-    return core::write_result{s, std::move(detail), {}};
 }
 
 }  // namespace
@@ -91,23 +89,16 @@ void vebus_device::subscribe(const core::point_spec& p, value_listener listener)
 void vebus_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
     if (constant_points::handles(p)) {
         constants_.store(p, v);
-        return done(result(core::write_status::ok));
+        return done(core::make_result(core::write_status::ok));
     }
     // Writes may come from any thread (the RTU server); the link is the io_context's.
     asio::post(exec_,
                [self = shared_from_this(), name = p.ref.key, v, done = std::move(done)]() mutable {
                    if (self->stopping_)
-                       return done(result(core::write_status::offline, "stopping"));
+                       return done(core::make_result(core::write_status::offline, "stopping"));
                    self->commands_.push_back({std::move(name), std::move(v), std::move(done)});
                    self->idle_.cancel();  // a waiting back-off or pause ends now
                });
-}
-
-// The owner is a parameter, not a lambda capture: parameters live in the coroutine frame,
-// captures only in the (temporary) lambda object.
-static awaitable<void> run_owned(std::shared_ptr<vebus_device> self,
-                                 awaitable<void> (vebus_device::*run)()) {
-    co_await ((*self).*run)();
 }
 
 link_status vebus_device::status() const {
@@ -124,7 +115,7 @@ void vebus_device::stop() {
     stopping_ = true;
     link_.close();
     idle_.cancel();
-    for (auto& c : commands_) c.done(result(core::write_status::offline, "stopping"));
+    for (auto& c : commands_) c.done(core::make_result(core::write_status::offline, "stopping"));
     commands_.clear();
 }
 
@@ -329,17 +320,19 @@ std::uint8_t vebus_device::current_switch() const {
 
 awaitable<void> vebus_device::execute(command& c) {
     const auto num = core::as_double(c.value);
-    if (!num) co_return c.done(result(core::write_status::invalid, "not a number"));
+    if (!num) co_return c.done(core::make_result(core::write_status::invalid, "not a number"));
     const double v = *num;
-    if (!online_ && !link_.is_open()) co_return c.done(result(core::write_status::offline));
-    core::write_result r = result(core::write_status::ok);
+    if (!online_ && !link_.is_open())
+        co_return c.done(core::make_result(core::write_status::offline));
+    core::write_result r = core::make_result(core::write_status::ok);
     if (c.point == "ess_setpoint") {
         if (v > options_.ess.max_charge_w || v < -options_.ess.max_feed_w) {
             log()->warn("{}: ESS setpoint {} W refused (limits -{} .. {} W)", name(), v,
                         options_.ess.max_feed_w, options_.ess.max_charge_w);
-            co_return c.done(result(core::write_status::invalid, "outside ess limits"));
+            co_return c.done(core::make_result(core::write_status::invalid, "outside ess limits"));
         }
-        if (!ess_id_) co_return c.done(result(core::write_status::refused, "no ESS assistant"));
+        if (!ess_id_)
+            co_return c.done(core::make_result(core::write_status::refused, "no ESS assistant"));
         ess_requested_ = v;
         ess_last_client_ = clock::now();
         r = co_await send_setpoint(effective_setpoint());
@@ -347,7 +340,7 @@ awaitable<void> vebus_device::execute(command& c) {
         (c.point == "ess_disable_charge" ? disable_charge_ : disable_feed_) = v != 0;
         if (ess_requested_ && ess_id_) r = co_await send_setpoint(effective_setpoint());
     } else if (c.point == "mode") {
-        if (v < 1 || v > 4) co_return c.done(result(core::write_status::invalid));
+        if (v < 1 || v > 4) co_return c.done(core::make_result(core::write_status::invalid));
         r = co_await send_state(static_cast<std::uint8_t>(v), std::nullopt);
         if (r.status == core::write_status::ok) mode_ = static_cast<std::uint8_t>(v);
     } else if (c.point == "input_current_limit") {
@@ -355,9 +348,9 @@ awaitable<void> vebus_device::execute(command& c) {
     } else if (c.point == "sleep") {
         const auto reply = co_await link_.exchange(v != 0 ? vb::sleep_frame() : vb::wake_frame(),
                                                    options_.timeout);
-        if (!reply) r = result(core::write_status::timeout);
+        if (!reply) r = core::make_result(core::write_status::timeout);
     } else {
-        r = result(core::write_status::refused, "not writable");
+        r = core::make_result(core::write_status::refused, "not writable");
     }
     if (r.status == core::write_status::ok) {
         if (c.point == "ess_setpoint") ess_shown_ = v;
@@ -371,23 +364,24 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
     const auto ram = static_cast<std::int16_t>(std::clamp(-std::lround(gx_watts), -32767L, 32767L));
     const auto reply =
         co_await link_.exchange(vb::write_ram_request(letter_, *ess_id_, ram), options_.timeout);
-    if (!reply) co_return result(core::write_status::timeout, "no answer to the ESS write");
+    if (!reply)
+        co_return core::make_result(core::write_status::timeout, "no answer to the ESS write");
     const auto w = vb::parse_winmon(*reply);
     if (!w || w->code != vb::winmon::write_ram_ok) {
         log()->warn("{}: the Multi refused the ESS setpoint (reply 0x{:02X})", name(),
                     w ? w->code : 0);
-        co_return result(core::write_status::refused, "refused by the Multi");
+        co_return core::make_result(core::write_status::refused, "refused by the Multi");
     }
     last_good_ = ess_last_sent_ = clock::now();
-    co_return result(core::write_status::ok);
+    co_return core::make_result(core::write_status::ok);
 }
 
 awaitable<core::write_result> vebus_device::send_state(std::uint8_t sw,
                                                        std::optional<std::uint16_t> limit) {
     const auto reply = co_await link_.exchange(vb::state_request(sw, limit), options_.timeout);
-    if (!reply) co_return result(core::write_status::timeout, "no answer to 'S'");
+    if (!reply) co_return core::make_result(core::write_status::timeout, "no answer to 'S'");
     last_good_ = clock::now();
-    co_return result(core::write_status::ok);
+    co_return core::make_result(core::write_status::ok);
 }
 
 // Refresh the setpoint before the Multi drops it (~15 s), and fall back to 0 W when no client

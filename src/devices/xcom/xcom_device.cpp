@@ -1,5 +1,7 @@
 #include "vxbridge/devices/xcom/xcom_device.hpp"
 
+#include "vxbridge/devices/run_owned.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -24,10 +26,6 @@ namespace {
 
 std::shared_ptr<spdlog::logger> log() {
     return spdlog::get("xcom");
-}
-
-core::write_result result(core::write_status s, std::string d = {}) {
-    return {s, std::move(d), {}};
 }
 
 // The Modbus answer for a device's error (issue: DATA_TOO_BIG -> 0x03, ACCESS_DENIED and
@@ -70,11 +68,6 @@ const std::vector<std::string>& named_points() {
         "link_requests",        "link_timeouts",   "link_busy",
         "link_checksum_errors", "link_reconnects", "link_values"};
     return n;
-}
-
-awaitable<void> run_owned(std::shared_ptr<xcom_device> self,
-                          awaitable<void> (xcom_device::*run)()) {
-    co_await ((*self).*run)();
 }
 
 }  // namespace
@@ -164,13 +157,13 @@ void xcom_device::subscribe(const core::point_spec& p, value_listener l) {
 void xcom_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
     if (constant_points::handles(p)) {
         constants_.store(p, v);
-        return done(result(core::write_status::ok));
+        return done(core::make_result(core::write_status::ok));
     }
     const auto k = key_of(p, nullptr);
-    if (!k) return done(result(core::write_status::refused));
+    if (!k) return done(core::make_result(core::write_status::refused));
     asio::post(exec_, [self = shared_from_this(), k = *k, persist = p.persist, v,
                        done = std::move(done)]() mutable {
-        if (self->stopping_) return done(result(core::write_status::offline));
+        if (self->stopping_) return done(core::make_result(core::write_status::offline));
         self->commands_.push_back({k, persist, std::move(v), std::move(done)});
         self->wake_.cancel();
     });
@@ -206,7 +199,7 @@ void xcom_device::stop() {
     if (link_) link_->stop();
     wake_.cancel();
     reply_timer_.cancel();
-    for (auto& c : commands_) c.done(result(core::write_status::offline, "stopping"));
+    for (auto& c : commands_) c.done(core::make_result(core::write_status::offline, "stopping"));
     commands_.clear();
 }
 
@@ -430,7 +423,7 @@ void xcom_device::count_flash_write(const key& k) {
 awaitable<void> xcom_device::execute(command c) {
     const auto* dp = xc::find_for_address(c.k.address, xc::kind::parameter, c.k.nr);
     const auto v = core::as_double(c.value);
-    if (!dp || !v) co_return c.done(result(core::write_status::invalid));
+    if (!dp || !v) co_return c.done(core::make_result(core::write_status::invalid));
     const bool flash = c.k.p == prop::value && c.persist;
     const auto prop_id = flash ? xc::property::value_qsp : xc::property::unsaved_value_qsp;
     const double value = dp->signal ? 1.0 : *v;
@@ -438,19 +431,20 @@ awaitable<void> xcom_device::execute(command c) {
         co_await exchange(xc::write_request(c.k.address, xc::object_type::parameter, c.k.nr,
                                             prop_id, xc::encode_value(dp->format, value)));
     if (!r.frame)
-        co_return c.done(result(r.busy ? core::write_status::busy : core::write_status::timeout));
+        co_return c.done(
+            core::make_result(r.busy ? core::write_status::busy : core::write_status::timeout));
     if (r.frame->is_error()) {
         const auto e = r.frame->error().value_or(xc::scom_error::invalid_frame);
         log()->warn("{}: write of {} at {} refused: {}", name(), c.k.nr, c.k.address,
                     xc::make_error_code(e).message());
-        co_return c.done(result(status_of(e), xc::make_error_code(e).message()));
+        co_return c.done(core::make_result(status_of(e), xc::make_error_code(e).message()));
     }
     if (flash) count_flash_write(c.k);
     // Re-read what the device holds now (floats are stored with limited precision).
     co_await read_one(key{c.k.address, xc::kind::parameter, c.k.nr, c.k.p});
     if (c.k.p == prop::value && !flash)
         co_await read_one(key{c.k.address, xc::kind::parameter, c.k.nr, prop::ram});
-    c.done(result(core::write_status::ok));
+    c.done(core::make_result(core::write_status::ok));
 }
 
 void xcom_device::update_online() {
