@@ -42,7 +42,7 @@ class Bridge:
 
         with open(path, "w") as f:
             f.write(config_text)
-        self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0"],
+        self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0", *os.environ.get("VXB_EXTRA_ARGS", "").split()],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.output = ""
         self.log = ""  # everything the bridge printed so far (never trimmed)

@@ -177,6 +177,8 @@ std::vector<frame> multi_sim::winmon_reply(const frame& req, clock::time_point n
     const std::uint8_t cmd = req.data.empty() ? 0 : req.data[0];
     const std::vector<std::uint8_t> args(req.data.begin() + (req.data.empty() ? 0 : 1),
                                          req.data.end());
+    if (busy_) return {mk2_reply(letter, {winmon::not_supported, 0x00})};
+
     switch (cmd) {
         case winmon::read_ram: {
             std::vector<std::uint8_t> d{winmon::ram_ok};
@@ -204,6 +206,9 @@ std::vector<frame> multi_sim::winmon_reply(const frame& req, clock::time_point n
             if (args[1] != kEssHeaderId + 1)
                 return {mk2_reply(letter, {winmon::var_not_supported})};
             ess_ram_ = static_cast<std::int16_t>(args[2] | (args[3] << 8));
+            if (setpoint_history_.empty() || setpoint_history_.back() != ess_ram_)
+                setpoint_history_.push_back(ess_ram_);
+
             ess_written_ = now;
             ++setpoint_writes_;
             tick(now);

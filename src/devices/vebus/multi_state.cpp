@@ -161,7 +161,10 @@ bool multi_state::apply(const frame& request, const frame& reply) {
             if (auto s = parse_ram_info(*r); s && !args.empty()) scales_[args[0]] = *s;
             return r->code == winmon::ram_info_scale;
         case winmon::read_ram: {
+            if (r->code == winmon::var_not_supported)
+                for (auto id : args) unsupported_.insert(id);
             if (r->code != winmon::ram_ok) return false;
+
             const auto v = values_of(*r);
             for (std::size_t i = 0; i < v.size() && i < args.size(); ++i) ram_value(args[i], v[i]);
             return true;

@@ -116,11 +116,19 @@ void sim_server::reply(const frame& request, std::size_t request_bytes) {
     for (const auto& r : replies) {
         auto bytes = encode(r);
         std::uniform_real_distribution<double> u(0, 1);
-        if (u(rng_) < faults_.drop) continue;
+        if (u(rng_) < faults_.drop && bytes.size() > 1) {  // a run of bytes lost on the wire
+            std::uniform_int_distribution<std::size_t> at(0, bytes.size() - 2);
+            const auto from = at(rng_);
+            std::uniform_int_distribution<std::size_t> len(1, bytes.size() - from - 1);
+            bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(from),
+                        bytes.begin() + static_cast<std::ptrdiff_t>(from + len(rng_)));
+        }
+
         if (u(rng_) < faults_.corrupt) bytes[bytes.size() / 2] ^= 0x5A;
-        at += options_.latency + faults_.delay;
+        at += options_.latency;
         if (options_.byte_timing) at += bytes.size() * kByteTime;
-        send_later(std::move(bytes), at);
+        send_later(std::move(bytes), at + faults_.delay);  // late on its own, see xcom_sim_server
+
     }
     busy_until_ = at;
 }
@@ -165,7 +173,10 @@ std::string sim_server::control(const std::string& line) {
             options_.latency = std::chrono::milliseconds(static_cast<long>(num()));
         else if (cmd == "vanish")
             vanish(std::chrono::milliseconds(static_cast<long>(num())));
+        else if (cmd == "busy")
+            multi_.set_busy(arg == "on");
         else if (cmd != "status")
+
             return "error: unknown command '" + cmd + "'";
     } catch (const std::exception&) {
         return "error: bad argument '" + arg + "'";
@@ -174,7 +185,11 @@ std::string sim_server::control(const std::string& line) {
     out << "ok setpoint_ram=" << multi_.ess_setpoint_ram() << " soc=" << multi_.soc()
         << " battery_w=" << multi_.battery_power() << " import_w=" << multi_.input_power_import()
         << " state=" << int(multi_.device_state()) << " switch=" << int(multi_.switch_state())
-        << " limit=" << multi_.input_limit() << " writes=" << multi_.setpoint_writes();
+        << " limit=" << multi_.input_limit() << " writes=" << multi_.setpoint_writes()
+        << " history=";
+    const auto& h = multi_.setpoint_history();
+    for (std::size_t i = 0; i < h.size(); ++i) out << (i ? "," : "") << h[i];
+
     return out.str();
 }
 

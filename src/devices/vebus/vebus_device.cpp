@@ -233,8 +233,12 @@ awaitable<bool> vebus_device::read_scales() {
 }
 
 // Section 1.11, with the corrected loop (assistant_scan_step).
+// A scan cut short (no answer, or the Multi refusing RAM reads while something else holds
+// VE.Bus) keeps what an earlier complete scan found: a transient failure must not take the ESS
+// setpoint away until the next re-initialisation.
 awaitable<void> vebus_device::scan_assistants() {
-    ess_id_.reset();
+    std::optional<std::uint8_t> found;
+    bool complete = false;
     std::uint8_t id = vb::ram::assistants;
     for (int i = 0; i < 16; ++i) {
         const std::uint8_t ids[] = {id};
@@ -244,12 +248,22 @@ awaitable<void> vebus_device::scan_assistants() {
             if (!ok) break;
         }
         const auto header = state_.ram_raw(id);
-        if (!header) break;
+        if (!header) {
+            complete = i == 0 && state_.ram_unsupported(id);  // no assistants on this Multi
+            break;
+        }
         const auto step = vb::assistant_scan_step(id, *header);
-        if (step.ess_id) ess_id_ = step.ess_id;
+        if (step.ess_id) found = step.ess_id;
+        complete = step.done;
         if (step.done) break;
         id = step.next;
     }
+    if (complete || found)
+        ess_id_ = found;
+    else if (ess_id_)
+        log()->info("{}: assistant scan incomplete; keeping the ESS setpoint at RAM {}", name(),
+                    *ess_id_);
+
     if (!ess_id_) co_return;
     const std::uint8_t ids[] = {*ess_id_};
     const bool read = co_await ask(vb::read_ram_request(letter_, ids));
@@ -333,12 +347,22 @@ awaitable<void> vebus_device::execute(command& c) {
         }
         if (!ess_id_)
             co_return c.done(core::make_result(core::write_status::refused, "no ESS assistant"));
+        // A write answered with an exception must not take effect later through the refresh:
+        // on failure the bridge goes on refreshing what the last successful write set.
+        const auto before = ess_requested_;
         ess_requested_ = v;
-        ess_last_client_ = clock::now();
         r = co_await send_setpoint(effective_setpoint());
+        if (r.status == core::write_status::ok)
+            ess_last_client_ = clock::now();
+        else
+            ess_requested_ = before;
     } else if (c.point == "ess_disable_charge" || c.point == "ess_disable_feedin") {
-        (c.point == "ess_disable_charge" ? disable_charge_ : disable_feed_) = v != 0;
+        auto& flag = c.point == "ess_disable_charge" ? disable_charge_ : disable_feed_;
+        const bool before = flag;
+        flag = v != 0;
         if (ess_requested_ && ess_id_) r = co_await send_setpoint(effective_setpoint());
+        if (r.status != core::write_status::ok) flag = before;
+
     } else if (c.point == "mode") {
         if (v < 1 || v > 4) co_return c.done(core::make_result(core::write_status::invalid));
         r = co_await send_state(static_cast<std::uint8_t>(v), std::nullopt);
@@ -368,11 +392,18 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
         co_return core::make_result(core::write_status::timeout, "no answer to the ESS write");
     const auto w = vb::parse_winmon(*reply);
     if (!w || w->code != vb::winmon::write_ram_ok) {
-        log()->warn("{}: the Multi refused the ESS setpoint (reply 0x{:02X})", name(),
-                    w ? w->code : 0);
+        // One line when the refusals start and one when they end, not one per write.
+        if (ess_refusals_++ == 0)
+            log()->warn("{}: the Multi refuses the ESS setpoint (reply 0x{:02X}; is a GX holding "
+                        "VE.Bus?)",
+                        name(), w ? w->code : 0);
         co_return core::make_result(core::write_status::refused, "refused by the Multi");
     }
+    if (ess_refusals_ > 0)
+        log()->info("{}: the Multi accepts the ESS setpoint again ({} refused)", name(),
+                    std::exchange(ess_refusals_, 0));
     last_good_ = ess_last_sent_ = clock::now();
+
     co_return core::make_result(core::write_status::ok);
 }
 

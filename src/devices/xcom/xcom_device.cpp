@@ -224,10 +224,12 @@ awaitable<void> xcom_device::pause(std::chrono::milliseconds d) {
 }
 
 // One request, one response: retries after a timeout, back-off on GATEWAY_BUSY.
-awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request) {
+awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retries) {
     reply out;
     auto busy_wait = 500ms;
-    for (int attempt = 0, busy = 0; attempt <= options_.retries && busy <= 3;) {
+    if (retries < 0) retries = options_.retries;
+    for (int attempt = 0, busy = 0; attempt <= retries && busy <= 3;) {
+
         const auto gap = last_request_ + options_.min_gap - clock::now();
         if (gap > clock::duration::zero())
             co_await pause(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
@@ -253,12 +255,16 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request) {
         if (!reply_) {
             ++stats_.timeouts;
             ++attempt;
+            ++unanswered_;
+            update_online();  // offline after offline_after, even in the middle of a pass
             log()->debug("{}: no answer from {} (object {} property {}), attempt {}", name(),
                          request.dst, request.object_id, request.property_id, attempt);
             continue;
         }
         last_good_ = clock::now();
+        unanswered_ = 0;
         if (reply_->error() == xc::scom_error::gateway_busy) {
+
             ++stats_.busy;
             ++busy;
             out.busy = true;
@@ -322,7 +328,10 @@ awaitable<bool> xcom_device::poll_multi_info(std::vector<key>& due) {
             items.push_back({static_cast<std::uint16_t>(infos[i].nr),
                              static_cast<std::uint8_t>(infos[i].address % 100)});
         const auto r = co_await exchange(xc::multi_info_request(items, request_id_++));
-        if (!r.frame) co_return true;  // timeout: try again next time
+        if (!r.frame) {  // timeout: these infos wait for the next pass, not one by one now
+            std::erase_if(due, [](const key& k) { return k.k == xc::kind::info; });
+            co_return true;
+        }
         const auto m = xc::parse_multi_info(*r.frame);
         if (!m) {
             log()->info(
@@ -370,12 +379,17 @@ awaitable<void> xcom_device::poll_due() {
         due.push_back(k);
         pt.polled = now;
     }
+    unanswered_ = 0;
     if (multi_info_ok_) {
         const bool ok = co_await poll_multi_info(due);
+
         if (!ok) multi_info_ok_ = false;
     }
     for (const auto& k : due) {
         co_await run_commands();
+        // A device that stopped answering ends the pass: the rest waits for the next one
+        // rather than costing a timeout each while writes and the online state wait.
+        if (unanswered_ >= 2) break;
         co_await read_one(k);
     }
 }
@@ -427,10 +441,17 @@ awaitable<void> xcom_device::execute(command c) {
     const bool flash = c.k.p == prop::value && c.persist;
     const auto prop_id = flash ? xc::property::value_qsp : xc::property::unsaved_value_qsp;
     const double value = dp->signal ? 1.0 : *v;
-    const auto r =
-        co_await exchange(xc::write_request(c.k.address, xc::object_type::parameter, c.k.nr,
-                                            prop_id, xc::encode_value(dp->format, value)));
+    const auto request = xc::write_request(c.k.address, xc::object_type::parameter, c.k.nr,
+                                           prop_id, xc::encode_value(dp->format, value));
+    reply r;
+    if (dp->signal)
+        r = co_await exchange(request);
+    else
+        r = co_await write_once(request, dp->format, value);
+
+
     if (!r.frame)
+
         co_return c.done(
             core::make_result(r.busy ? core::write_status::busy : core::write_status::timeout));
     if (r.frame->is_error()) {
@@ -447,7 +468,34 @@ awaitable<void> xcom_device::execute(command c) {
     c.done(core::make_result(core::write_status::ok));
 }
 
+// A write goes out at most once (GATEWAY_BUSY aside, which means "not done": exchange() retries
+// it with back-off). After a timeout the device may have applied it and only the answer got lost;
+// SCOM has no transaction id, so a resend could apply it twice (and spend a flash write's
+// endurance twice), and a late answer cannot be told from a fresh one. The driver reads the
+// property back instead: if the device holds the written value the write took effect and the
+// client gets a success; otherwise its outcome is unknown and the client gets 0x0B and decides
+// itself whether to write again.
+awaitable<xcom_device::reply> xcom_device::write_once(xc::frame request, xc::data_format format,
+                                                      double value) {
+    auto r = co_await exchange(request, 0);
+    if (r.frame || r.busy) co_return r;
+    const auto back = co_await exchange(xc::read_request(
+        request.dst, xc::object_type::parameter, request.object_id, request.property_id));
+    if (!back.frame || back.frame->is_error()) co_return reply{};
+    const auto held = xc::decode_value(format, back.frame->data);
+    // The device stores floats with limited precision: compare as it would round.
+    if (!held || std::fabs(*held - value) > 1e-4 * std::max(1.0, std::fabs(value)))
+        co_return reply{};
+    log()->info("{}: write of {} at {} applied (its answer was lost)", name(), request.object_id,
+                request.dst);
+    xc::frame ok = *back.frame;
+    ok.service_id = request.service_id;
+    ok.data.clear();
+    co_return reply{std::move(ok), false};
+}
+
 void xcom_device::update_online() {
+
     const bool up = link_->connected() && last_good_ != clock::time_point{} &&
                     clock::now() - last_good_ < options_.offline_after;
     if (online_.exchange(up) == up) return;

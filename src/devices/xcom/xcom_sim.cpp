@@ -119,6 +119,8 @@ frame xcom_sim::handle_param(const frame& q, const datapoint& d,
         auto& t = state(a, d);
         if (d.signal) continue;
         t.ram = *v;
+        t.applied.push_back(*v);
+
         if (q.property_id == property::value_qsp) {
             t.flash = *v;
             ++t.flash_writes;

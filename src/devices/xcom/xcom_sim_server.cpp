@@ -136,11 +136,13 @@ void xcom_sim_server::on_data(std::span<const std::uint8_t> bytes) {
         auto r = sim_.handle(*q, now);
         if (!r || silent_) continue;
         std::uniform_real_distribution<double> u(0, 1);
-        if (u(rng_) < drop_) continue;
         auto out = encode(*r);
+        if (u(rng_) < drop_) drop_bytes(out);
+
         if (u(rng_) < corrupt_) out[out.size() - 1] ^= 0x5A;
         if (o_.lan) out.insert(out.end(), {0x0D, 0x0A});
-        auto latency = o_.latency + delay_;
+        auto latency = o_.latency;
+
         // The last 5 s of every period are slow (the datalogger's minute, spec 3.7).
         if (o_.slow_every.count() > 5 &&
             std::chrono::duration_cast<std::chrono::seconds>(now - start_) % o_.slow_every >=
@@ -148,11 +150,26 @@ void xcom_sim_server::on_data(std::span<const std::uint8_t> bytes) {
             latency += o_.slow_extra;
 
         busy_until_ = std::max(now, busy_until_) + latency;
-        send_later(std::move(out), busy_until_);
+        // A late reply (the `delay` fault) is late on its own: it does not hold up the requests
+        // behind it, as a reply held in a MOXA's buffer would not.
+        send_later(std::move(out), busy_until_ + delay_);
+
     }
 }
 
-void xcom_sim_server::send_later(std::vector<std::uint8_t> bytes, clock::time_point at) {
+// A run of bytes lost on the wire (a UART overrun, a noisy line): the frame arrives short and
+// the next one must resynchronise the receiver.
+void xcom_sim_server::drop_bytes(std::vector<std::uint8_t>& bytes) {
+    if (bytes.size() < 2) return;
+    std::uniform_int_distribution<std::size_t> at(0, bytes.size() - 2);
+    const auto from = at(rng_);
+    std::uniform_int_distribution<std::size_t> len(1, bytes.size() - from - 1);
+    bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(from),
+                bytes.begin() + static_cast<std::ptrdiff_t>(from + len(rng_)));
+}
+
+void xcom_sim_server::send_later(
+std::vector<std::uint8_t> bytes, clock::time_point at) {
     auto t = std::make_shared<asio::steady_timer>(exec_, at);
     auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
     t->async_wait([w = weak_from_this(), t, data](boost::system::error_code ec) {
@@ -191,7 +208,11 @@ std::string xcom_sim_server::control(const std::string& line) {
                                        static_cast<std::uint32_t>(nr));
             std::ostringstream o;
             o << "ok flash=" << (p ? p->flash : 0) << " ram=" << (p ? p->ram : 0)
-              << " flash_writes=" << (p ? p->flash_writes : 0);
+              << " flash_writes=" << (p ? p->flash_writes : 0) << " applied=";
+            if (p)
+                for (std::size_t i = 0; i < p->applied.size(); ++i)
+                    o << (i ? "," : "") << p->applied[i];
+
             return o.str();
         } else if (cmd != "status")
             return "error: unknown command '" + cmd + "'";

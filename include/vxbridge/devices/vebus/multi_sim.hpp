@@ -42,6 +42,12 @@ class multi_sim {
     bool asleep() const { return asleep_; }
     std::uint8_t device_state() const;
     std::uint64_t setpoint_writes() const { return setpoint_writes_; }
+    // Every change of the ESS setpoint (RAM value, Multi sign), in order; refreshes add nothing.
+    const std::vector<std::int16_t>& setpoint_history() const { return setpoint_history_; }
+    // Busy: winmon commands are answered 0x80 "not supported", as when a GX holds VE.Bus
+    // (captured: `04 FF 57 80 00 26`).
+    void set_busy(bool busy) { busy_ = busy; }
+
 
   private:
     std::vector<frame> winmon_reply(const frame& request, clock::time_point now);
@@ -62,6 +68,9 @@ class multi_sim {
     double bat_v_ = 51.2, bat_i_ = 0, bat_p_ = 0, in_p_ = 0;
     clock::time_point last_tick_{};
     std::uint64_t setpoint_writes_ = 0;
+    std::vector<std::int16_t> setpoint_history_;
+    bool busy_ = false;
+
 };
 
 }  // namespace vx::vebus

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,7 +37,12 @@ class multi_state {
     const measurements& values() const { return m_; }
     const std::map<std::uint8_t, ram_scale>& scales() const { return scales_; }
     std::optional<std::uint16_t> ram_raw(std::uint8_t id) const;
-    void clear_ram(std::uint8_t id) { raw_.erase(id); }
+    void clear_ram(std::uint8_t id) {
+        raw_.erase(id);
+        unsupported_.erase(id);
+    }
+    // The Multi answered "variable not supported" (0x90) for this RAM id.
+    bool ram_unsupported(std::uint8_t id) const { return unsupported_.contains(id); }
 
     // A point by name (the `key` of `source: {vebus: NAME}`); monostate when unknown yet.
     core::value point(const std::string& name) const;
@@ -51,6 +57,8 @@ class multi_state {
     measurements m_;
     std::map<std::uint8_t, ram_scale> scales_;
     std::map<std::uint8_t, std::uint16_t> raw_;
+    std::set<std::uint8_t> unsupported_;
+
     std::vector<std::uint8_t> snapshot_ids_;
     std::optional<double> dc_charger_a_, dc_inverter_a_;
 };

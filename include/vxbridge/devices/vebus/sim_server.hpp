@@ -16,7 +16,8 @@
 namespace vx::vebus {
 
 struct sim_faults {
-    double drop = 0;                     // probability a reply is not sent
+    double drop = 0;                     // probability a reply loses a run of bytes
+
     double corrupt = 0;                  // probability a reply has a flipped byte
     std::chrono::milliseconds delay{0};  // extra delay before every reply
     bool silent = false;                 // no replies, no version frames
@@ -40,7 +41,8 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     void vanish(std::chrono::milliseconds gone);
     void set_faults(const sim_faults& f) { faults_ = f; }
     // One control line: "silent on|off", "drop P", "corrupt P", "delay MS", "latency MS",
-    // "vanish MS", "status". Returns the answer line.
+    // "vanish MS", "busy on|off", "status". Returns the answer line.
+
     std::string control(const std::string& line);
 
     multi_sim& multi() { return multi_; }

@@ -95,6 +95,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     std::optional<double> ess_requested_;  // what clients asked for; nullopt = not controlling
     double ess_shown_ = 0;                 // what register 37 reads: last command, or the Multi's
     clock::time_point ess_last_client_{}, ess_last_sent_{};
+    std::uint64_t ess_refusals_ = 0;  // consecutive refusals of the setpoint by the Multi
     bool disable_charge_ = false, disable_feed_ = false;
     std::optional<std::uint8_t> mode_;  // last switch state we set
 

@@ -78,7 +78,12 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     };
 
     boost::asio::awaitable<void> run();
-    boost::asio::awaitable<reply> exchange(xcom::frame request);
+    // `retries`: resends after a timeout (-1: options.retries).
+    boost::asio::awaitable<reply> exchange(xcom::frame request, int retries = -1);
+    boost::asio::awaitable<reply> write_once(xcom::frame request, xcom::data_format format,
+                                             double value);
+
+
     boost::asio::awaitable<void> poll_due();
     boost::asio::awaitable<bool> poll_multi_info(std::vector<key>& due);
     boost::asio::awaitable<void> read_one(key k);
@@ -109,6 +114,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     bool stopping_ = false;
     bool multi_info_ok_ = true;
     std::uint16_t request_id_ = 1;
+    int unanswered_ = 0;  // timeouts in a row
     std::atomic<bool> online_{false};
     clock::time_point last_good_{}, last_request_{};
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> flash_writes_;

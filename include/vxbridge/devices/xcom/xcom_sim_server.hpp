@@ -33,7 +33,9 @@ class xcom_sim_server : public std::enable_shared_from_this<xcom_sim_server> {
     ~xcom_sim_server();
     void start();
     void stop();
-    // "silent on|off", "drop P", "corrupt P", "delay MS", "busy on|off", "vanish MS", "status".
+    // "silent on|off", "drop P" (probability a reply loses a run of bytes), "corrupt P",
+    // "delay MS", "busy on|off", "vanish MS", "param ADDRESS NR", "status".
+
     std::string control(const std::string& line);
     xcom_sim& sim() { return sim_; }
     std::string where() const;
@@ -41,6 +43,7 @@ class xcom_sim_server : public std::enable_shared_from_this<xcom_sim_server> {
   private:
     void open_link();
     void on_data(std::span<const std::uint8_t> bytes);
+    void drop_bytes(std::vector<std::uint8_t>& bytes);
     void send_later(std::vector<std::uint8_t> bytes, std::chrono::steady_clock::time_point at);
 
     boost::asio::any_io_executor exec_;
