@@ -7,49 +7,24 @@ first served request <= 200 ms.
 Usage: bench/resources.py [path/to/vxbridge] [seconds]
 """
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "e2e"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("VXBRIDGE_BIN", sys.argv[1] if len(sys.argv) > 1 else "build-release/vxbridge")
+from benchlib import cpu_seconds, demo_site, rss_kb, start_bridge  # noqa: E402
 from pymodbus.client import ModbusTcpClient  # noqa: E402
 import logging  # noqa: E402
 logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # the start-up probe loop is noisy
 
-from bridge_harness import BIN, free_port  # noqa: E402
-from sim_harness import Simulator  # noqa: E402
-
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / TICK
-
-
-def rss_kb(pid):
-    for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
 
 
 with tempfile.TemporaryDirectory() as tmp:
-    mk3 = os.path.join(tmp, "mk3")
-    moxa, ours, port = free_port(), free_port(), free_port(socket.SOCK_STREAM)
-    sims = [Simulator("vebus", "--pty", mk3), Simulator("xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}")]
-    demo = open(os.path.join(ROOT, "config", "demo.yaml")).read()
-    demo = demo.replace("port: simulated", f"port: {mk3}").replace("../maps", os.path.join(ROOT, "maps"))
-    demo = demo.replace("remote: 127.0.0.1:0, local: 127.0.0.1:0", f"remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}")
-    cfg = os.path.join(tmp, "site.yaml")
-    open(cfg, "w").write(demo)
+    cfg, port, sims = demo_site(tmp)
     t0 = time.monotonic()
-    p = subprocess.Popen([BIN, "run", "-c", cfg, "--listen", f"127.0.0.1:{port}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = start_bridge(os.environ["VXBRIDGE_BIN"], cfg, port)
     c = ModbusTcpClient("127.0.0.1", port=port, timeout=1)
     while True:
         if c.connect() and not c.read_holding_registers(10, 1, slave=200).isError():
