@@ -7,6 +7,9 @@ first served request <= 200 ms.
 Usage: bench/resources.py [path/to/vxbridge] [seconds]
 """
 import os
+import socket
+import statistics
+import struct
 import sys
 import tempfile
 import time
@@ -14,24 +17,37 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("VXBRIDGE_BIN", sys.argv[1] if len(sys.argv) > 1 else "build-release/vxbridge")
 from benchlib import cpu_seconds, demo_site, rss_kb, start_bridge  # noqa: E402
-from pymodbus.client import ModbusTcpClient  # noqa: E402
-import logging  # noqa: E402
-logging.getLogger("pymodbus").setLevel(logging.CRITICAL)  # the start-up probe loop is noisy
 
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
+STARTS = 7
+
+
+def first_request_ms(cfg, port):
+    """Start-up to the first served request: exec, then a raw socket probe every millisecond
+    (a Modbus client library's own connect back-off would be measured too)."""
+    request = struct.pack(">HHHBBHH", 1, 0, 6, 200, 3, 10, 1)  # unit 200 (static), FC3 10 x 1
+    t0 = time.monotonic()
+    p = start_bridge(os.environ["VXBRIDGE_BIN"], cfg, port)
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(request)
+                if len(s.recv(64)) == 11:  # MBAP + FC3 reply with one register
+                    return p, (time.monotonic() - t0) * 1000
+        except OSError:
+            time.sleep(0.001)
 
 
 with tempfile.TemporaryDirectory() as tmp:
     cfg, port, sims = demo_site(tmp)
-    t0 = time.monotonic()
-    p = start_bridge(os.environ["VXBRIDGE_BIN"], cfg, port)
-    c = ModbusTcpClient("127.0.0.1", port=port, timeout=1)
-    while True:
-        if c.connect() and not c.read_holding_registers(10, 1, slave=200).isError():
-            break
-        time.sleep(0.002)
-    start_ms = (time.monotonic() - t0) * 1000
-    c.close()
+    starts = []
+    for _ in range(STARTS):  # the median of several starts: a 2-core VM's noise is ~20 %
+        p, ms = first_request_ms(cfg, port)
+        starts.append(ms)
+        if len(starts) < STARTS:
+            p.terminate()
+            p.wait()
+    start_ms = statistics.median(starts)
     time.sleep(5)  # links up, first sweeps done
     c0, w0 = cpu_seconds(p.pid), time.monotonic()
     time.sleep(SECONDS)
@@ -41,7 +57,8 @@ with tempfile.TemporaryDirectory() as tmp:
     p.wait()
     for s in sims:
         s.stop()
-    print(f"start-up to first served request: {start_ms:.0f} ms (target <= 200, ratio {start_ms / 200:.2f})")
+    print(f"start-up to first served request: median {start_ms:.0f} ms of {STARTS} starts "
+          f"({min(starts):.0f}-{max(starts):.0f}; target <= 200, ratio {start_ms / 200:.2f})")
     print(f"RSS with the demo topology: {rss:.1f} MB (target <= 16, ratio {rss / 16:.2f})")
     print(f"CPU while polling (MK3 every 0.5 s, Xcom infos every 2 s): {cpu:.2f} % of a core "
           f"(target <= 1, ratio {cpu / 1:.2f})")

@@ -135,9 +135,15 @@ int run_site(config::site_config site, const run_overrides& o) {
         return kRuntime;
     }
     // yaml-cpp's node trees for the big maps peak at ~20 MB and glibc keeps what was freed:
-    // give it back, the running gateway needs a fraction of it.
-    malloc_trim(0);
+    // give it back, the running gateway needs a fraction of it. Trimming walks every free chunk
+    // of every arena (tens of ms): done a moment after start-up, off the path to the first
+    // served request.
+    asio::steady_timer trim(io, std::chrono::milliseconds(500));
+    trim.async_wait([](boost::system::error_code ec) {
+        if (!ec) malloc_trim(0);
+    });
     if (o.banner) print_banner(*gw, sims->lines());
+
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int sig) {
         if (ec) return;

@@ -111,7 +111,35 @@ TEST(site_config, map_errors_come_with_the_map_file_position) {
     EXPECT_EQ(d.problems()[0].line, 5);
 }
 
+// Maps load in parallel: the problems still come once per file, in config order, and a map two
+// units share is loaded once.
+TEST(site_config, parallel_map_loading_reports_in_config_order_and_shares_maps) {
+    vx::test::temp_dir dir;
+    const std::string bad = "schema: 1\nname: m\ndriver: static\nregisters:\n";
+    dir.write("z.yaml", bad + "  - {name: a, address: 0, type: u99}\n");
+    dir.write("a.yaml", bad + "\n  - {name: a, address: 0, type: u77}\n");
+    dir.write("m.yaml", kMap);
+    const auto file = dir.write("site.yaml",
+                                "devices: {mem: {driver: static}}\nunits:\n"
+                                "  - {unit_id: 1, device: mem, map: z.yaml}\n"
+                                "  - {unit_id: 2, device: mem, map: m.yaml}\n"
+                                "  - {unit_id: 3, device: mem, map: a.yaml}\n"
+                                "  - {unit_id: 4, device: mem, map: z.yaml}\n"
+                                "  - {unit_id: 5, device: mem, map: ./m.yaml}\n");
+    vx::core::diagnostics d;
+    const auto site = cfg::load_site_config(file, d);
+    ASSERT_EQ(d.problems().size(), 2u) << d.to_string();
+    EXPECT_NE(d.problems()[0].file.find("z.yaml"), std::string::npos);
+    EXPECT_NE(d.problems()[0].message.find("u99"), std::string::npos);
+    EXPECT_NE(d.problems()[1].file.find("a.yaml"), std::string::npos);
+    EXPECT_EQ(d.problems()[1].line, 6);
+    ASSERT_EQ(site.units.size(), 5u);
+    ASSERT_TRUE(site.units[1].map);
+    EXPECT_EQ(site.units[1].map, site.units[4].map);
+}
+
 TEST(site_config, shipped_configs_load) {
+
     for (const auto& f : std::filesystem::directory_iterator(
              std::filesystem::path(VXBRIDGE_SOURCE_DIR) / "config")) {
         if (f.path().extension() != ".yaml") continue;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <tuple>
+#include <vector>
 
 namespace vx::xcom {
 
@@ -16,11 +18,21 @@ std::span<const datapoint> catalogue() {
     return kCatalogue;
 }
 
+// Every register of every Studer map is looked up at start-up (~4000 lookups in 1270 entries):
+// a sorted index, built once (thread-safe: maps load in parallel).
 const datapoint* find(family f, kind k, std::uint32_t nr) {
-    for (const auto& d : kCatalogue)
-        if (d.fam == f && d.k == k && d.nr == nr) return &d;
-    return nullptr;
+    const auto key_of = [](const datapoint* d) { return std::tuple(d->fam, d->k, d->nr); };
+    static const auto index = [&] {
+        std::vector<const datapoint*> v;
+        for (const auto& d : kCatalogue) v.push_back(&d);
+        std::ranges::stable_sort(v, {}, key_of);  // stable: the first of duplicates wins, as before
+        return v;
+    }();
+    const auto key = std::tuple(f, k, nr);
+    const auto it = std::ranges::lower_bound(index, key, {}, key_of);
+    return it != index.end() && key_of(*it) == key ? *it : nullptr;
 }
+
 
 std::vector<family> families_of(std::uint32_t a) {
     if (a == 100 || (a >= 101 && a <= 109) || (a >= 191 && a <= 193)) return {family::xt};
