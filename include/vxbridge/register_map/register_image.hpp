@@ -70,6 +70,9 @@ class register_image {
         std::vector<std::uint32_t> ends;       // entry index -> one past its last address
         std::vector<stamp_t> stamps;           // entry index -> freshness
         mutable std::vector<stamp_t> read_at;  // entry index -> last client read
+        std::vector<std::uint32_t> gaps;       // address -> unmapped addresses before it
+        bool sorted = true;                    // entries in address order (index monotonic)
+
     };
 
     const table_image& image(table_kind t) const;
