@@ -85,6 +85,7 @@ void register_image::update(entry_ref r, const core::value& v, clock::time_point
                                                            : stamp.time_since_epoch().count();
     std::lock_guard lock(mutex_);
     std::copy(words.begin(), words.end(), ti.words.begin() + e.address);
+    if (st < ti.stamps[r.index]) ++ti.lowered;
     ti.stamps[r.index] = st;
 }
 
@@ -113,10 +114,19 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
     // pass over the entries' stamps, then one copy of the words.
     if (ti.sorted && end > addr && ti.gaps[end] == ti.gaps[addr]) {
         const std::size_t first = index[addr], last = index[end - 1];
+        const auto key = static_cast<std::uint32_t>(addr) << 8 | static_cast<std::uint32_t>(out.size());
+        auto& cached = ti.ranges[(addr ^ out.size()) % ti.ranges.size()];
         std::lock_guard lock(mutex_);
-        bool fresh = true;
-        for (std::size_t i = first; i <= last; ++i) fresh &= stamps[i] >= threshold;
+        bool fresh = out.size() < 256 && cached.key == key && cached.lowered == ti.lowered &&
+                     cached.oldest >= threshold;
+        if (!fresh) {
+            stamp_t oldest = kForever;
+            for (std::size_t i = first; i <= last; ++i) oldest = std::min(oldest, stamps[i]);
+            fresh = oldest >= threshold;
+            if (out.size() < 256) cached = {key, ti.lowered, oldest};
+        }
         if (fresh) {
+
             if (read_at) std::fill(read_at + first, read_at + last + 1, read_now);
             std::transform(words + addr, words + end, out.data(),
                            [](std::uint16_t w) { return static_cast<Word>(w); });

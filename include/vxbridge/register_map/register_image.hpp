@@ -2,6 +2,8 @@
 // copied by Modbus reads under a short lock (a read never waits for a device; DESIGN.md section 3).
 #pragma once
 
+#include <array>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -72,7 +74,16 @@ class register_image {
         mutable std::vector<stamp_t> read_at;  // entry index -> last client read
         std::vector<std::uint32_t> gaps;       // address -> unmapped addresses before it
         bool sorted = true;                    // entries in address order (index monotonic)
-
+        // The oldest stamp of recently read ranges: clients poll the same ranges over and over,
+        // and stamps only grow - except when a value goes missing or arrives with an older
+        // stamp, which bumps `lowered` and so invalidates every cached range of the table.
+        struct range_min {
+            std::uint32_t key = 0;  // addr << 8 | count (count < 256); 0 = empty
+            std::uint32_t lowered = 0;
+            stamp_t oldest = kNever;
+        };
+        mutable std::array<range_min, 16> ranges{};
+        std::uint32_t lowered = 0;
     };
 
     const table_image& image(table_kind t) const;
