@@ -261,7 +261,6 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
     std::map<std::string, loaded> maps;
     for (auto& [path, f] : pending) maps.emplace(path, f.get());
     for (const auto& item : n) {
-
         yaml_fields f(item, file, d, {"unit_id", "device", "address", "map"}, "a unit");
         if (!f.ok()) continue;
         unit_config u;

@@ -114,7 +114,8 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
     // pass over the entries' stamps, then one copy of the words.
     if (ti.sorted && end > addr && ti.gaps[end] == ti.gaps[addr]) {
         const std::size_t first = index[addr], last = index[end - 1];
-        const auto key = static_cast<std::uint32_t>(addr) << 8 | static_cast<std::uint32_t>(out.size());
+        const auto key =
+            static_cast<std::uint32_t>(addr) << 8 | static_cast<std::uint32_t>(out.size());
         auto& cached = ti.ranges[(addr ^ out.size()) % ti.ranges.size()];
         std::lock_guard lock(mutex_);
         bool fresh = out.size() < 256 && cached.key == key && cached.lowered == ti.lowered &&
@@ -126,7 +127,6 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
             if (out.size() < 256) cached = {key, ti.lowered, oldest};
         }
         if (fresh) {
-
             if (read_at) std::fill(read_at + first, read_at + last + 1, read_now);
             std::transform(words + addr, words + end, out.data(),
                            [](std::uint16_t w) { return static_cast<Word>(w); });
@@ -135,7 +135,6 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
     }
     std::lock_guard lock(mutex_);
     for (std::size_t a = addr; a < end;) {
-
         const auto idx = index[a];
         if (idx == kNone) return read_status::illegal_address;
         const std::size_t stop = std::min<std::size_t>(ends[idx], end);

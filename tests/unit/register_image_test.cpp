@@ -34,10 +34,11 @@ std::vector<std::uint16_t> read(const rm::register_image& img, rm::clock::time_p
 TEST(register_image, a_value_that_goes_missing_reads_missing_at_once) {
     rm::register_image img(map_with_max_age("0"));
     const auto t = rm::clock::now();
-    for (std::uint32_t i = 0; i < 3; ++i) img.update({rm::table_kind::holding, i}, std::int64_t{7}, t);
+    for (std::uint32_t i = 0; i < 3; ++i)
+        img.update({rm::table_kind::holding, i}, std::int64_t{7}, t);
     EXPECT_EQ(read(img, t), (std::vector<std::uint16_t>{7, 7, 0, 7}));
     EXPECT_EQ(read(img, t), (std::vector<std::uint16_t>{7, 7, 0, 7}));  // from the cached range
-    img.update({rm::table_kind::holding, 1}, vx::core::value{}, t);       // b: no value any more
+    img.update({rm::table_kind::holding, 1}, vx::core::value{}, t);     // b: no value any more
     rm::read_status st{};
     read(img, t, &st);
     EXPECT_EQ(st, rm::read_status::unavailable);  // b's map says: an exception
@@ -49,7 +50,8 @@ TEST(register_image, a_value_that_goes_missing_reads_missing_at_once) {
 TEST(register_image, values_go_stale_after_max_age_between_two_reads_of_a_range) {
     rm::register_image img(map_with_max_age("5"));
     const auto t = rm::clock::now();
-    for (std::uint32_t i = 0; i < 3; ++i) img.update({rm::table_kind::holding, i}, std::int64_t{7}, t);
+    for (std::uint32_t i = 0; i < 3; ++i)
+        img.update({rm::table_kind::holding, i}, std::int64_t{7}, t);
     EXPECT_EQ(read(img, t + 1s), (std::vector<std::uint16_t>{7, 7, 0, 7}));
     rm::read_status st{};
     read(img, t + 6s, &st);
@@ -66,5 +68,4 @@ TEST(register_image, values_go_stale_after_max_age_between_two_reads_of_a_range)
     img.update({rm::table_kind::holding, 1}, std::int64_t{4}, t);
     read(img, t + 8s, &st);
     EXPECT_EQ(st, rm::read_status::unavailable);
-
 }

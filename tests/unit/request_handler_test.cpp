@@ -110,13 +110,12 @@ TEST_F(handler_test, missing_values_read_as_sentinel_or_exception) {
 
 // The image's fast path (no gap, every entry fresh) and its per-entry path give the same bytes.
 TEST_F(handler_test, a_missing_value_inside_a_range_reads_as_its_map_says) {
-    EXPECT_EQ(ask({0x03, 0, 0, 0, 5}), (bytes{0x03, 10, 0x09, 0x00, 0xFF, 0xFF, 0xFA, 0x24, 0xFF,
-                                              0xFF, 0xFF, 0xFF}));
+    EXPECT_EQ(ask({0x03, 0, 0, 0, 5}),
+              (bytes{0x03, 10, 0x09, 0x00, 0xFF, 0xFF, 0xFA, 0x24, 0xFF, 0xFF, 0xFF, 0xFF}));
     EXPECT_EQ(ask({0x03, 0, 1, 0, 5}), (bytes{0x83, 0x0B}));  // 5 is unavailable: exception
 }
 
 TEST_F(handler_test, unmapped_addresses_and_gaps) {
-
     EXPECT_EQ(ask({0x03, 0, 6, 0, 1}), (bytes{0x83, 0x02}));
     EXPECT_EQ(ask({0x03, 0, 4, 0, 3}), (bytes{0x83, 0x02}));  // 6 is a gap
     EXPECT_EQ(ask({0x03, 0xFF, 0xF0, 0, 1}), (bytes{0x83, 0x02}));

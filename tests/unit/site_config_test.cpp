@@ -139,7 +139,6 @@ TEST(site_config, parallel_map_loading_reports_in_config_order_and_shares_maps) 
 }
 
 TEST(site_config, shipped_configs_load) {
-
     for (const auto& f : std::filesystem::directory_iterator(
              std::filesystem::path(VXBRIDGE_SOURCE_DIR) / "config")) {
         if (f.path().extension() != ".yaml") continue;

@@ -128,7 +128,6 @@ void sim_server::reply(const frame& request, std::size_t request_bytes) {
         at += options_.latency;
         if (options_.byte_timing) at += bytes.size() * kByteTime;
         send_later(std::move(bytes), at + faults_.delay);  // late on its own, see xcom_sim_server
-
     }
     busy_until_ = at;
 }

@@ -263,7 +263,6 @@ awaitable<void> vebus_device::scan_assistants() {
     else if (ess_id_)
         log()->info("{}: assistant scan incomplete; keeping the ESS setpoint at RAM {}", name(),
                     *ess_id_);
-
     if (!ess_id_) co_return;
     const std::uint8_t ids[] = {*ess_id_};
     const bool read = co_await ask(vb::read_ram_request(letter_, ids));
@@ -362,7 +361,6 @@ awaitable<void> vebus_device::execute(command& c) {
         flag = v != 0;
         if (ess_requested_ && ess_id_) r = co_await send_setpoint(effective_setpoint());
         if (r.status != core::write_status::ok) flag = before;
-
     } else if (c.point == "mode") {
         if (v < 1 || v > 4) co_return c.done(core::make_result(core::write_status::invalid));
         r = co_await send_state(static_cast<std::uint8_t>(v), std::nullopt);
@@ -394,9 +392,10 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
     if (!w || w->code != vb::winmon::write_ram_ok) {
         // One line when the refusals start and one when they end, not one per write.
         if (ess_refusals_++ == 0)
-            log()->warn("{}: the Multi refuses the ESS setpoint (reply 0x{:02X}; is a GX holding "
-                        "VE.Bus?)",
-                        name(), w ? w->code : 0);
+            log()->warn(
+                "{}: the Multi refuses the ESS setpoint (reply 0x{:02X}; is a GX holding "
+                "VE.Bus?)",
+                name(), w ? w->code : 0);
         co_return core::make_result(core::write_status::refused, "refused by the Multi");
     }
     if (ess_refusals_ > 0)

@@ -33,7 +33,6 @@ const datapoint* find(family f, kind k, std::uint32_t nr) {
     return it != index.end() && key_of(*it) == key ? *it : nullptr;
 }
 
-
 std::vector<family> families_of(std::uint32_t a) {
     if (a == 100 || (a >= 101 && a <= 109) || (a >= 191 && a <= 193)) return {family::xt};
     if (a == 300 || (a >= 301 && a <= 315)) return {family::vt};

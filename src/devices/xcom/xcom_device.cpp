@@ -229,7 +229,6 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
     auto busy_wait = 500ms;
     if (retries < 0) retries = options_.retries;
     for (int attempt = 0, busy = 0; attempt <= retries && busy <= 3;) {
-
         const auto gap = last_request_ + options_.min_gap - clock::now();
         if (gap > clock::duration::zero())
             co_await pause(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
@@ -264,7 +263,6 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
         last_good_ = clock::now();
         unanswered_ = 0;
         if (reply_->error() == xc::scom_error::gateway_busy) {
-
             ++stats_.busy;
             ++busy;
             out.busy = true;
@@ -441,17 +439,15 @@ awaitable<void> xcom_device::execute(command c) {
     const bool flash = c.k.p == prop::value && c.persist;
     const auto prop_id = flash ? xc::property::value_qsp : xc::property::unsaved_value_qsp;
     const double value = dp->signal ? 1.0 : *v;
-    const auto request = xc::write_request(c.k.address, xc::object_type::parameter, c.k.nr,
-                                           prop_id, xc::encode_value(dp->format, value));
+    const auto request = xc::write_request(c.k.address, xc::object_type::parameter, c.k.nr, prop_id,
+                                           xc::encode_value(dp->format, value));
+    // At most once, signals too ("do it" commands: a second one would act twice).
     reply r;
     if (dp->signal)
-        r = co_await exchange(request);
+        r = co_await exchange(request, 0);
     else
         r = co_await write_once(request, dp->format, value);
-
-
     if (!r.frame)
-
         co_return c.done(
             core::make_result(r.busy ? core::write_status::busy : core::write_status::timeout));
     if (r.frame->is_error()) {
@@ -479,8 +475,8 @@ awaitable<xcom_device::reply> xcom_device::write_once(xc::frame request, xc::dat
                                                       double value) {
     auto r = co_await exchange(request, 0);
     if (r.frame || r.busy) co_return r;
-    const auto back = co_await exchange(xc::read_request(
-        request.dst, xc::object_type::parameter, request.object_id, request.property_id));
+    const auto back = co_await exchange(xc::read_request(request.dst, xc::object_type::parameter,
+                                                         request.object_id, request.property_id));
     if (!back.frame || back.frame->is_error()) co_return reply{};
     const auto held = xc::decode_value(format, back.frame->data);
     // The device stores floats with limited precision: compare as it would round.
@@ -495,7 +491,6 @@ awaitable<xcom_device::reply> xcom_device::write_once(xc::frame request, xc::dat
 }
 
 void xcom_device::update_online() {
-
     const bool up = link_->connected() && last_good_ != clock::time_point{} &&
                     clock::now() - last_good_ < options_.offline_after;
     if (online_.exchange(up) == up) return;

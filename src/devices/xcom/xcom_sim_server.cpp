@@ -153,7 +153,6 @@ void xcom_sim_server::on_data(std::span<const std::uint8_t> bytes) {
         // A late reply (the `delay` fault) is late on its own: it does not hold up the requests
         // behind it, as a reply held in a MOXA's buffer would not.
         send_later(std::move(out), busy_until_ + delay_);
-
     }
 }
 
@@ -168,8 +167,7 @@ void xcom_sim_server::drop_bytes(std::vector<std::uint8_t>& bytes) {
                 bytes.begin() + static_cast<std::ptrdiff_t>(from + len(rng_)));
 }
 
-void xcom_sim_server::send_later(
-std::vector<std::uint8_t> bytes, clock::time_point at) {
+void xcom_sim_server::send_later(std::vector<std::uint8_t> bytes, clock::time_point at) {
     auto t = std::make_shared<asio::steady_timer>(exec_, at);
     auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
     t->async_wait([w = weak_from_this(), t, data](boost::system::error_code ec) {

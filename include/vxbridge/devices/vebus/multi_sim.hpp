@@ -48,7 +48,6 @@ class multi_sim {
     // (captured: `04 FF 57 80 00 26`).
     void set_busy(bool busy) { busy_ = busy; }
 
-
   private:
     std::vector<frame> winmon_reply(const frame& request, clock::time_point now);
     std::uint16_t ram(std::uint8_t id) const;
@@ -70,7 +69,6 @@ class multi_sim {
     std::uint64_t setpoint_writes_ = 0;
     std::vector<std::int16_t> setpoint_history_;
     bool busy_ = false;
-
 };
 
 }  // namespace vx::vebus

@@ -16,7 +16,7 @@
 namespace vx::vebus {
 
 struct sim_faults {
-    double drop = 0;                     // probability a reply loses a run of bytes
+    double drop = 0;  // probability a reply loses a run of bytes
 
     double corrupt = 0;                  // probability a reply has a flipped byte
     std::chrono::milliseconds delay{0};  // extra delay before every reply

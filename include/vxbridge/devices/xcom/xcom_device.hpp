@@ -83,7 +83,6 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     boost::asio::awaitable<reply> write_once(xcom::frame request, xcom::data_format format,
                                              double value);
 
-
     boost::asio::awaitable<void> poll_due();
     boost::asio::awaitable<bool> poll_multi_info(std::vector<key>& due);
     boost::asio::awaitable<void> read_one(key k);

@@ -33,7 +33,6 @@ class xcom_sim {
         double flash = 0, ram = 0;
         std::uint32_t flash_writes = 0;
         std::vector<double> applied;  // every value written (RAM or flash), in order
-
     };
     const param_state* param(std::uint32_t address, std::uint32_t nr) const;
     double info_value(const datapoint& d, std::uint32_t address, clock::time_point now) const;
