@@ -366,6 +366,7 @@ awaitable<void> xcom_device::poll_due() {
     constexpr std::size_t kParamBatch = 16;
     const auto now = clock::now();
     std::vector<key> due;
+    std::map<key, clock::time_point> before;  // their last poll, for the points a pass skips
     std::size_t params = 0;
     for (auto& [k, pt] : points_) {
         if (pt.poll == core::poll_class::once) {
@@ -375,20 +376,26 @@ awaitable<void> xcom_device::poll_due() {
         }
         if (k.k == xc::kind::parameter && params++ >= kParamBatch) continue;
         due.push_back(k);
-        pt.polled = now;
+        before.emplace(k, std::exchange(pt.polled, now));
     }
     unanswered_ = 0;
     if (multi_info_ok_) {
         const bool ok = co_await poll_multi_info(due);
-
         if (!ok) multi_info_ok_ = false;
     }
-    for (const auto& k : due) {
+    for (std::size_t i = 0; i < due.size(); ++i) {
         co_await run_commands();
         // A device that stopped answering ends the pass: the rest waits for the next one
-        // rather than costing a timeout each while writes and the online state wait.
-        if (unanswered_ >= 2) break;
-        co_await read_one(k);
+        // rather than costing a timeout each while writes and the online state wait. The points
+        // not tried stay due, so the next pass starts with them, not with the ones that just
+        // timed out (no point starves behind one that never answers).
+        if (unanswered_ >= 2) {
+            for (std::size_t j = i; j < due.size(); ++j)
+                if (auto it = points_.find(due[j]); it != points_.end())
+                    it->second.polled = before.at(due[j]);
+            break;
+        }
+        co_await read_one(due[i]);
     }
 }
 
