@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <filesystem>
-#include <future>
 #include <map>
 #include <set>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/register_map/yaml_fields.hpp"
@@ -238,28 +241,42 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
         const auto p = fs::path(m);
         return (p.is_absolute() ? p : base / p).lexically_normal().string();
     };
-    // The maps are parsed in parallel, one task per distinct file: yaml-cpp scans ~0.4 us per
-    // byte and the Studer maps are 0.1-0.25 MB each, which made parsing most of the start-up
-    // time (bench/resources.py). Each task reports into its own diagnostics; they are merged
-    // below in config order, so the output does not depend on which task finished first.
+    // The maps are parsed in parallel, one task per distinct file, on as many threads as there
+    // are cores: yaml-cpp scans ~0.4 us per byte and the Studer maps are 0.1-0.25 MB each, which
+    // made parsing most of the start-up time (bench/resources.py). Each task reports into its
+    // own diagnostics; they are merged below in config order, so the output does not depend on
+    // which task finished first.
     struct loaded {
         std::shared_ptr<const register_map::register_map> map;
         core::diagnostics diag;
         bool reported = false;
     };
-    std::map<std::string, std::future<loaded>> pending;
+    std::vector<std::string> files;
     for (const auto& item : n)
-        if (item.IsMap() && item["map"] && item["map"].IsScalar()) {
-            const auto path = map_path(item["map"].Scalar());
-            if (!pending.contains(path))
-                pending.emplace(path, std::async(std::launch::async, [path] {
-                                    loaded l;
-                                    l.map = register_map::load_map(path, l.diag);
-                                    return l;
-                                }));
+        if (item.IsMap() && item["map"] && item["map"].IsScalar())
+            if (const auto path = map_path(item["map"].Scalar());
+                std::find(files.begin(), files.end(), path) == files.end())
+                files.push_back(path);
+    std::vector<loaded> results(files.size());
+    std::atomic<std::size_t> next{0};
+    const auto work = [&] {
+        for (std::size_t i = next++; i < files.size(); i = next++) {
+            try {
+                results[i].map = register_map::load_map(files[i], results[i].diag);
+            } catch (const std::exception& e) {  // a thread must not let anything escape
+                results[i].diag.add(files[i], 0, 0, e.what());
+            }
         }
+    };
+    {
+        const auto threads =
+            std::min<std::size_t>(files.size(), std::max(1u, std::thread::hardware_concurrency()));
+        std::vector<std::jthread> pool;
+        for (std::size_t k = 1; k < threads; ++k) pool.emplace_back(work);
+        work();
+    }  // joined
     std::map<std::string, loaded> maps;
-    for (auto& [path, f] : pending) maps.emplace(path, f.get());
+    for (std::size_t i = 0; i < files.size(); ++i) maps.emplace(files[i], std::move(results[i]));
     for (const auto& item : n) {
         yaml_fields f(item, file, d, {"unit_id", "device", "address", "map"}, "a unit");
         if (!f.ok()) continue;
@@ -283,7 +300,6 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
             auto& l = maps[u.map_file];
             u.map = l.map;
             if (!std::exchange(l.reported, true)) d.merge(l.diag);
-
             if (!u.map && !fs::exists(u.map_file))
                 f.error(f.get("map"), "map file '" + u.map_file + "' not found");
         }

@@ -42,8 +42,11 @@ class Bridge:
 
         with open(path, "w") as f:
             f.write(config_text)
-        self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0", *os.environ.get("VXB_EXTRA_ARGS", "").split()],
+        # VXB_EXTRA_ARGS=-v runs every bridge of a test with debug logging (when chasing a failure).
+        extra = os.environ.get("VXB_EXTRA_ARGS", "").split()
+        self.proc = subprocess.Popen([BIN, "run", "-c", path, "--listen", "127.0.0.1:0", *extra],
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
         self.output = ""
         self.log = ""  # everything the bridge printed so far (never trimmed)
         line = self.wait_for(r"listening on 127\.0\.0\.1:(\d+)")
