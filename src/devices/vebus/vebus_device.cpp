@@ -119,8 +119,13 @@ void vebus_device::stop() {
     commands_.clear();
 }
 
+// A write that arrived while an exchange was on the wire has already tried to cancel the timer
+// (nothing was waiting then): it must not wait out the pause. Before this, such a write waited
+// for the next ESS refresh or poll cycle (bench/vebus_bench.py: 240 and 540 ms instead of 89).
 awaitable<void> vebus_device::pause(std::chrono::milliseconds d) {
+    if (!commands_.empty()) co_return;
     boost::system::error_code ec;
+
     idle_.expires_after(d);
     co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }

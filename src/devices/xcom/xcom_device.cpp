@@ -77,6 +77,7 @@ xcom_device::xcom_device(std::string name, asio::any_io_executor exec, xcom_opti
       exec_(exec),
       options_(std::move(options)),
       wake_(exec),
+      hold_(exec),
       reply_timer_(exec) {
     multi_info_ok_ = options_.multi_info;
 }
@@ -189,6 +190,7 @@ void xcom_device::start() {
         else
             log()->warn("{}: link down ({}: {})", name(), link_->describe(), why);
         wake_.cancel();
+        hold_.cancel();
     };
     link_->start();
     asio::co_spawn(exec_, run_owned(shared_from_this(), &xcom_device::run), asio::detached);
@@ -198,6 +200,7 @@ void xcom_device::stop() {
     stopping_ = true;
     if (link_) link_->stop();
     wake_.cancel();
+    hold_.cancel();
     reply_timer_.cancel();
     for (auto& c : commands_) c.done(core::make_result(core::write_status::offline, "stopping"));
     commands_.clear();
@@ -217,10 +220,19 @@ void xcom_device::on_data(std::span<const std::uint8_t> bytes) {
     }
 }
 
+// A write that arrived during an exchange has already tried to cancel the timer (nothing was
+// waiting then): it must not wait out the pause.
 awaitable<void> xcom_device::pause(std::chrono::milliseconds d) {
+    if (!commands_.empty()) co_return;
     boost::system::error_code ec;
     wake_.expires_after(d);
     co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+awaitable<void> xcom_device::hold(std::chrono::milliseconds d) {
+    boost::system::error_code ec;
+    hold_.expires_after(d);
+    co_await hold_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 // One request, one response: retries after a timeout, back-off on GATEWAY_BUSY.
@@ -231,7 +243,7 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
     for (int attempt = 0, busy = 0; attempt <= retries && busy <= 3;) {
         const auto gap = last_request_ + options_.min_gap - clock::now();
         if (gap > clock::duration::zero())
-            co_await pause(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
+            co_await hold(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
         if (!link_->connected()) co_return out;
         reply_.reset();
         waiting_ = &request;
@@ -266,7 +278,7 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
             ++stats_.busy;
             ++busy;
             out.busy = true;
-            co_await pause(busy_wait);
+            co_await hold(busy_wait);
             busy_wait *= 2;
             continue;
         }

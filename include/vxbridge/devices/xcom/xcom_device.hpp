@@ -89,7 +89,10 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     boost::asio::awaitable<void> discover();
     boost::asio::awaitable<void> run_commands();
     boost::asio::awaitable<void> execute(command c);
+    // Between passes: ends early for a write (or at once if one is queued) or a link change.
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
+    // Inside an exchange (min_gap, GATEWAY_BUSY back-off): writes do not shorten it.
+    boost::asio::awaitable<void> hold(std::chrono::milliseconds d);
 
     std::optional<key> key_of(const core::point_spec& p, std::string* why) const;
     void publish(const key& k, double v);
@@ -107,7 +110,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     std::map<key, point> points_;
     std::map<std::string, std::vector<value_listener>> named_;  // {xcom: NAME}
     std::deque<command> commands_;
-    boost::asio::steady_timer wake_, reply_timer_;
+    boost::asio::steady_timer wake_, hold_, reply_timer_;
     const xcom::frame* waiting_ = nullptr;
     std::optional<xcom::frame> reply_;
     bool stopping_ = false;
