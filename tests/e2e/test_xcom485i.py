@@ -2,6 +2,7 @@
 MOXA in UDP mode, serial on a pty in both personalities, TCP server with the MOXA dialling in,
 TCP client), read and written with pymodbus as Studer's own Xcom-485i client would."""
 import os
+import threading
 import socket
 import struct
 import tempfile
@@ -152,8 +153,36 @@ class XcomUdpTest(XcomCase, unittest.TestCase):
         self.assertEqual(st["flash_writes"], "1")
         self.assertEqual(self.hr(14), 20.0)
 
+    def test_a_second_write_does_not_cut_the_busy_back_off_short(self):
+        """GATEWAY_BUSY: a write backs off 0.5 + 1 + 2 + 4 s, then 0x06 - even when another
+        client's write arrives meanwhile (it used to wake the driver, which retried at once)."""
+        other = ModbusTcpClient("127.0.0.1", port=self.bridge.port, timeout=30)
+        self.assertTrue(other.connect())
+        self.sim.control("busy on")
+        first = {}
+
+        def write_first():
+            t0 = time.monotonic()
+            first["code"] = self.client.write_registers(6014, regs_of(11.0), slave=11).exception_code
+            first["took"] = time.monotonic() - t0
+
+        try:
+            w = threading.Thread(target=write_first)
+            w.start()
+            time.sleep(0.3)
+            # Queued behind the first: the bridge's write_timeout (8 s) may answer it first.
+            second = other.write_registers(6014, regs_of(12.0), slave=11).exception_code
+            w.join()
+        finally:
+            self.sim.control("busy off")
+            other.close()
+        self.assertEqual(first["code"], 6)
+        self.assertGreater(first["took"], 7.0)
+        self.assertIn(second, (6, 0x0B))
+
     def test_device_errors_become_exceptions(self):
         # DATA_TOO_BIG from the device -> 0x03
+
         self.assertEqual(self.client.write_registers(2, regs_of(99.0), slave=99).exception_code, 3)
         # DEVICE_NOT_FOUND (no Xtender 2) -> 0x0B
         self.assertEqual(self.client.write_registers(6014, regs_of(10.0), slave=12).exception_code, 0x0B)

@@ -278,7 +278,14 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
             ++stats_.busy;
             ++busy;
             out.busy = true;
-            co_await hold(busy_wait);
+            // A write backs off in full, whatever else arrives (its client wants the device's
+            // answer); a poll read gives way to a queued write and is read again next pass.
+            if (request.service_id == xc::service::write) {
+                co_await hold(busy_wait);
+            } else {
+                if (!commands_.empty()) co_return out;
+                co_await pause(busy_wait);
+            }
             busy_wait *= 2;
             continue;
         }

@@ -91,7 +91,8 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     boost::asio::awaitable<void> execute(command c);
     // Between passes: ends early for a write (or at once if one is queued) or a link change.
     boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
-    // Inside an exchange (min_gap, GATEWAY_BUSY back-off): writes do not shorten it.
+    // Inside an exchange (min_gap, a write's GATEWAY_BUSY back-off): writes do not shorten it.
+
     boost::asio::awaitable<void> hold(std::chrono::milliseconds d);
 
     std::optional<key> key_of(const core::point_spec& p, std::string* why) const;
