@@ -33,7 +33,6 @@ register_image::register_image(std::shared_ptr<const register_map> map)
             // Until a value arrives an entry reads as unavailable; pad always reads 0xFFFF.
             encode_unavailable(e, std::span(ti.words).subspan(e.address, e.width()));
             if (e.type == value_type::pad) ti.stamps[i] = kForever;
-            if (i > 0 && e.address < t.entries[i - 1].address) ti.sorted = false;
         }
         ti.gaps.assign(end + 1, 0);
         for (unsigned a = 0; a < end; ++a) ti.gaps[a + 1] = ti.gaps[a] + (ti.index[a] == kNone);
@@ -111,8 +110,10 @@ read_status register_image::read_span(table_kind t, std::uint16_t addr, std::spa
     stamp_t* read_at = track_reads_ ? ti.read_at.data() : nullptr;
     const stamp_t read_now = now.time_since_epoch().count();
     // Fast path, the common case of a poll: no gap in the range and every entry fresh - one
-    // pass over the entries' stamps, then one copy of the words.
-    if (ti.sorted && end > addr && ti.gaps[end] == ti.gaps[addr]) {
+    // pass over the entries' stamps, then one copy of the words. The loader keeps entries in
+    // address order, so the range's entries are index[addr] .. index[end - 1].
+
+    if (end > addr && ti.gaps[end] == ti.gaps[addr]) {
         const std::size_t first = index[addr], last = index[end - 1];
         const auto key =
             static_cast<std::uint32_t>(addr) << 8 | static_cast<std::uint32_t>(out.size());

@@ -72,7 +72,6 @@ class register_image {
         std::vector<stamp_t> stamps;           // entry index -> freshness
         mutable std::vector<stamp_t> read_at;  // entry index -> last client read
         std::vector<std::uint32_t> gaps;       // address -> unmapped addresses before it
-        bool sorted = true;                    // entries in address order (index monotonic)
         // The oldest stamp of recently read ranges: clients poll the same ranges over and over,
         // and stamps only grow - except when a value goes missing or arrives with an older
         // stamp, which bumps `lowered` and so invalidates every cached range of the table.
