@@ -163,5 +163,41 @@ class VebusGxTest(unittest.TestCase):
         self.assertEqual(self.sim.control("status")["setpoint_ram"], "-100")
 
 
+class VebusAgeingTest(unittest.TestCase):
+    """A Multi that goes quiet for less than offline_after: its units stay online, and its
+    measurements age out through the map's max_age (10 s on the GX map: then they read 0, as a
+    GX reads a value that is gone) instead of being served as fresh."""
+
+    def test_silent_values_age_out_before_the_unit_goes_offline(self):
+        with tempfile.TemporaryDirectory(prefix="vxb-vebus-age-") as tmp:
+            link = os.path.join(tmp, "mk3")
+            sim = Simulator("vebus", "--pty", link, "--latency", "15")
+            bridge = Bridge(
+                "modbus: {listen: 127.0.0.1:0}\n"
+                f"devices:\n  multi: {{driver: vebus, port: {link}, silence: 2, offline_after: 60}}\n"
+                f"units:\n  - {{unit_id: 227, device: multi, map: {VEBUS_MAP}}}\n")
+            client = ModbusTcpClient("127.0.0.1", port=bridge.port, timeout=3)
+            try:
+                self.assertTrue(bridge.wait_for("VE.Bus up", 15))
+                self.assertTrue(client.connect())
+
+                def volts():
+                    rr = client.read_holding_registers(26, 1, slave=227)
+                    self.assertFalse(rr.isError(), rr)  # online all along: no 0x0A
+                    return rr.registers[0] / 100
+
+                self.assertTrue(wait_until(lambda: volts() > 40, 10))
+                sim.control("silent on")
+                t0 = time.monotonic()
+                self.assertTrue(wait_until(lambda: volts() == 0, 20))
+                self.assertGreater(time.monotonic() - t0, 8)  # max_age, not at once
+                sim.control("silent off")
+                self.assertTrue(wait_until(lambda: volts() > 40, 20))
+            finally:
+                client.close()
+                self.assertEqual(bridge.stop(), 0)
+                sim.stop()
+
+
 if __name__ == "__main__":
     unittest.main()

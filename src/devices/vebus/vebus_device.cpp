@@ -447,6 +447,7 @@ void vebus_device::publish() {
     const auto& s = link_.stats();
     for (const auto& [name, ls] : listeners_) {
         core::value v;
+        auto stamp = clock::now();
         if (name == "ess_setpoint")
             v = ess_shown_;
         else if (name == "ess_disable_charge")
@@ -478,12 +479,16 @@ void vebus_device::publish() {
                                           kWireMsPerByte);
 
         else if (!online_)
-            continue;  // measurements age out through max_age
-        else
+            continue;
+        else {
+            // A measurement carries the time of the last answer, not of this call: publish()
+            // also runs while the Multi is silent (re-initialising, not yet offline) and must
+            // not make old values look fresh - they age out through the map's max_age.
             v = state_.point(name);
+            stamp = last_good_;
+        }
         if (!core::has_value(v)) continue;
-        const auto now = clock::now();
-        for (const auto& l : ls) l(v, now);
+        for (const auto& l : ls) l(v, stamp);
     }
 }
 
