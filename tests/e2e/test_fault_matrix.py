@@ -46,6 +46,7 @@ FAULTS = (  # name, seconds, control line on, control line off
 VEBUS_UNIT, XCOM_UNIT, STATIC_UNIT = 227, 11, 1
 XCOM_PARAM, XCOM_PARAM_REG = 1107, 6014  # max AC input current, RAM value (+6000)
 ESS_REG = 37
+OFFLINE_AFTER = 3  # s without an answer -> the units answer 0x0A (both drivers)
 
 
 def backoff_after(seconds):
@@ -123,8 +124,8 @@ class Row:
         k, tmp = self.kind, self.tmp
         maps = MAPS
         xcom_dev = ("    timeout: 0.4\n    retries: 1\n    fast: 0.5\n    slow: 2\n"
-                    "    offline_after: 3\n")
-        vebus_dev = "    offline_after: 3\n    silence: 2\n"
+                    f"    offline_after: {OFFLINE_AFTER}\n")
+        vebus_dev = f"    offline_after: {OFFLINE_AFTER}\n    silence: 2\n"
         if k == "MK3 pty":
             link = os.path.join(tmp, "mk3")
             self.sim = Simulator("vebus", "--pty", link, "--latency", "10")
@@ -274,6 +275,10 @@ class Row:
         w.join(30)
         if w.is_alive():
             problems.append("a write never returned")
+        # A device silent for much longer than offline_after must show as unavailable, not
+        # go on being served from the last values it gave.
+        if on == "silent on" and not any(s.startswith("unavailable") for s in seen):
+            problems.append(f"silent {seconds} s, yet the unit never read unavailable")
         if worst_other > 1.0:
             problems.append(f"another unit took {worst_other:.2f} s to answer")
 

@@ -249,7 +249,6 @@ class XcomTcpServerTest(XcomCase, unittest.TestCase):
         time.sleep(0.5)
         self.assertTrue(self.bridge.wait_for("link down", 5))
         self.assertTrue(self.bridge.wait_for("link up", 10))
-        t0 = time.monotonic()
         self.assertTrue(wait_until(lambda: not self.client.write_registers(6014, regs_of(12.0), slave=11).isError(), 10))
         self.assertEqual(float(self.sim.control("param 101 1107")["ram"]), 12.0)
 
