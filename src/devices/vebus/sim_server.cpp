@@ -115,16 +115,7 @@ void sim_server::reply(const frame& request, std::size_t request_bytes) {
     if (options_.byte_timing) at += request_bytes * kByteTime;
     for (const auto& r : replies) {
         auto bytes = encode(r);
-        std::uniform_real_distribution<double> u(0, 1);
-        if (u(rng_) < faults_.drop && bytes.size() > 1) {  // a run of bytes lost on the wire
-            std::uniform_int_distribution<std::size_t> at(0, bytes.size() - 2);
-            const auto from = at(rng_);
-            std::uniform_int_distribution<std::size_t> len(1, bytes.size() - from - 1);
-            bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(from),
-                        bytes.begin() + static_cast<std::ptrdiff_t>(from + len(rng_)));
-        }
-
-        if (u(rng_) < faults_.corrupt) bytes[bytes.size() / 2] ^= 0x5A;
+        faults_.damage(bytes, rng_);
         at += options_.latency;
         if (options_.byte_timing) at += bytes.size() * kByteTime;
         send_later(std::move(bytes), at + faults_.delay);  // late on its own, see xcom_sim_server
@@ -160,22 +151,15 @@ std::string sim_server::control(const std::string& line) {
     in >> cmd >> arg;
     auto num = [&] { return arg.empty() ? 0.0 : std::stod(arg); };
     try {
-        if (cmd == "silent")
-            faults_.silent = arg == "on";
-        else if (cmd == "drop")
-            faults_.drop = num();
-        else if (cmd == "corrupt")
-            faults_.corrupt = num();
-        else if (cmd == "delay")
-            faults_.delay = std::chrono::milliseconds(static_cast<long>(num()));
-        else if (cmd == "latency")
+        if (faults_.control(cmd, arg)) {
+            // silent, drop, corrupt, delay: the same in both simulators
+        } else if (cmd == "latency")
             options_.latency = std::chrono::milliseconds(static_cast<long>(num()));
         else if (cmd == "vanish")
             vanish(std::chrono::milliseconds(static_cast<long>(num())));
         else if (cmd == "busy")
             multi_.set_busy(arg == "on");
         else if (cmd != "status")
-
             return "error: unknown command '" + cmd + "'";
     } catch (const std::exception&) {
         return "error: bad argument '" + arg + "'";

@@ -134,12 +134,9 @@ void xcom_sim_server::on_data(std::span<const std::uint8_t> bytes) {
     while (auto q = parser_.next()) {
         const auto now = clock::now();
         auto r = sim_.handle(*q, now);
-        if (!r || silent_) continue;
-        std::uniform_real_distribution<double> u(0, 1);
+        if (!r || faults_.silent) continue;
         auto out = encode(*r);
-        if (u(rng_) < drop_) drop_bytes(out);
-
-        if (u(rng_) < corrupt_) out[out.size() - 1] ^= 0x5A;
+        faults_.damage(out, rng_);
         if (o_.lan) out.insert(out.end(), {0x0D, 0x0A});
         auto latency = o_.latency;
 
@@ -152,19 +149,8 @@ void xcom_sim_server::on_data(std::span<const std::uint8_t> bytes) {
         busy_until_ = std::max(now, busy_until_) + latency;
         // A late reply (the `delay` fault) is late on its own: it does not hold up the requests
         // behind it, as a reply held in a MOXA's buffer would not.
-        send_later(std::move(out), busy_until_ + delay_);
+        send_later(std::move(out), busy_until_ + faults_.delay);
     }
-}
-
-// A run of bytes lost on the wire (a UART overrun, a noisy line): the frame arrives short and
-// the next one must resynchronise the receiver.
-void xcom_sim_server::drop_bytes(std::vector<std::uint8_t>& bytes) {
-    if (bytes.size() < 2) return;
-    std::uniform_int_distribution<std::size_t> at(0, bytes.size() - 2);
-    const auto from = at(rng_);
-    std::uniform_int_distribution<std::size_t> len(1, bytes.size() - from - 1);
-    bytes.erase(bytes.begin() + static_cast<std::ptrdiff_t>(from),
-                bytes.begin() + static_cast<std::ptrdiff_t>(from + len(rng_)));
 }
 
 void xcom_sim_server::send_later(std::vector<std::uint8_t> bytes, clock::time_point at) {
@@ -182,15 +168,9 @@ std::string xcom_sim_server::control(const std::string& line) {
     std::string cmd, arg;
     in >> cmd >> arg;
     try {
-        if (cmd == "silent")
-            silent_ = arg == "on";
-        else if (cmd == "drop")
-            drop_ = std::stod(arg);
-        else if (cmd == "corrupt")
-            corrupt_ = std::stod(arg);
-        else if (cmd == "delay")
-            delay_ = std::chrono::milliseconds(std::stol(arg));
-        else if (cmd == "latency")
+        if (faults_.control(cmd, arg)) {
+            // silent, drop, corrupt, delay: the same in both simulators
+        } else if (cmd == "latency")
             o_.latency = std::chrono::milliseconds(std::stol(arg));
         else if (cmd == "busy")
             sim_.set_busy(arg == "on");

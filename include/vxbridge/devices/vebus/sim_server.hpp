@@ -11,17 +11,10 @@
 #include <random>
 #include <string>
 
+#include "vxbridge/devices/sim_faults.hpp"
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 
 namespace vx::vebus {
-
-struct sim_faults {
-    double drop = 0;  // probability a reply loses a run of bytes
-
-    double corrupt = 0;                  // probability a reply has a flipped byte
-    std::chrono::milliseconds delay{0};  // extra delay before every reply
-    bool silent = false;                 // no replies, no version frames
-};
 
 struct sim_server_options {
     std::string link;                       // path of the symlink to the pty
@@ -39,7 +32,6 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     void stop();
     // Closes the pty and removes the link; re-creates them after `gone`.
     void vanish(std::chrono::milliseconds gone);
-    void set_faults(const sim_faults& f) { faults_ = f; }
     // One control line: "silent on|off", "drop P", "corrupt P", "delay MS", "latency MS",
     // "vanish MS", "busy on|off", "status". Returns the answer line.
 
@@ -60,7 +52,7 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     boost::asio::any_io_executor exec_;
     sim_server_options options_;
     multi_sim multi_;
-    sim_faults faults_;
+    devices::sim_faults faults_;
     std::unique_ptr<boost::asio::posix::stream_descriptor> master_;
     int slave_fd_ = -1;
     frame_parser parser_;

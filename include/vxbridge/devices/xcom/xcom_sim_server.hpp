@@ -11,6 +11,7 @@
 #include <random>
 #include <string>
 
+#include "vxbridge/devices/sim_faults.hpp"
 #include "vxbridge/devices/xcom/xcom_sim.hpp"
 #include "vxbridge/transport/link.hpp"
 
@@ -43,7 +44,6 @@ class xcom_sim_server : public std::enable_shared_from_this<xcom_sim_server> {
   private:
     void open_link();
     void on_data(std::span<const std::uint8_t> bytes);
-    void drop_bytes(std::vector<std::uint8_t>& bytes);
     void send_later(std::vector<std::uint8_t> bytes, std::chrono::steady_clock::time_point at);
 
     boost::asio::any_io_executor exec_;
@@ -53,9 +53,8 @@ class xcom_sim_server : public std::enable_shared_from_this<xcom_sim_server> {
     frame_parser parser_;
     boost::asio::steady_timer reopen_;
     std::chrono::steady_clock::time_point busy_until_{}, start_ = std::chrono::steady_clock::now();
-    double drop_ = 0, corrupt_ = 0;
-    std::chrono::milliseconds delay_{0};
-    bool silent_ = false, stopped_ = false;
+    devices::sim_faults faults_;
+    bool stopped_ = false;
     std::mt19937 rng_{7};
 };
 
