@@ -2,10 +2,11 @@
 import os
 import select
 import signal
+import socket
 import subprocess
 import time
 
-from bridge_harness import BIN
+from bridge_harness import BIN, free_port
 
 
 class Simulator:
@@ -46,3 +47,26 @@ def wait_until(predicate, timeout, interval=0.1):
             return value
         time.sleep(interval)
     return predicate()
+
+
+def xcom_link(kind, tmp):
+    """The simulator's arguments and the bridge's `transport:` for an Xcom link of `kind`:
+    "udp" (an Xcom-LAN in UDP mode), "serial" (Xcom-232i, 38400 8E1), "serial-lan" (115200 8N1,
+    CR LF), "tcp-server" (the MOXA dials the bridge), "tcp-client" (the bridge dials the MOXA)."""
+    if kind == "udp":
+        moxa, ours = free_port(), free_port()
+        return (("--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}"),
+                f"{{udp: {{remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}}}}}")
+    if kind == "serial":
+        link = os.path.join(tmp, "xcom232")
+        return ("--pty", link), f"{{serial: {{port: {link}, baud: 38400, parity: even}}}}"
+    if kind == "serial-lan":
+        link = os.path.join(tmp, "xcomlan")
+        return (("--pty", link, "--lan"),
+                f"{{serial: {{port: {link}, baud: 115200, parity: none, crlf: true}}}}")
+    port = free_port(socket.SOCK_STREAM)
+    if kind == "tcp-server":
+        return ("--tcp-connect", f"127.0.0.1:{port}"), f"{{tcp_server: {{listen: 127.0.0.1:{port}}}}}"
+    if kind == "tcp-client":
+        return ("--tcp-listen", f"127.0.0.1:{port}"), f"{{tcp_client: {{connect: 127.0.0.1:{port}}}}}"
+    raise ValueError(kind)

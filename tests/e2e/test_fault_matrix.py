@@ -29,8 +29,8 @@ import unittest
 
 from pymodbus.client import ModbusTcpClient
 
-from bridge_harness import Bridge, EXAMPLE_MAP, SOURCE, free_port
-from sim_harness import Simulator
+from bridge_harness import Bridge, EXAMPLE_MAP, SOURCE
+from sim_harness import Simulator, xcom_link
 
 MAPS = os.path.join(SOURCE, "maps")
 LINKS = ("MK3 pty", "Xcom serial", "Xcom UDP", "Xcom TCP server", "Xcom TCP client")
@@ -47,6 +47,30 @@ VEBUS_UNIT, XCOM_UNIT, STATIC_UNIT = 227, 11, 1
 XCOM_PARAM, XCOM_PARAM_REG = 1107, 6014  # max AC input current, RAM value (+6000)
 ESS_REG = 37
 OFFLINE_AFTER = 3  # s without an answer -> the units answer 0x0A (both drivers)
+
+
+XCOM_KINDS = {"Xcom serial": "serial", "Xcom UDP": "udp", "Xcom TCP server": "tcp-server",
+              "Xcom TCP client": "tcp-client"}
+
+
+def link_device(kind, tmp, name):
+    """A simulator for a link of `kind` (one of LINKS) and the bridge's device and unit for it:
+    (simulator, device YAML, unit YAML, unit id)."""
+    if kind == "MK3 pty":
+        link = os.path.join(tmp, name)
+        sim = Simulator("vebus", "--pty", link, "--latency", "10")
+        device = (f"  {name}:\n    driver: vebus\n    port: {link}\n"
+                  f"    offline_after: {OFFLINE_AFTER}\n    silence: 2\n")
+        unit = f"  - {{unit_id: {VEBUS_UNIT}, device: {name}, map: {MAPS}/victron-gx/vebus.yaml}}\n"
+        return sim, device, unit, VEBUS_UNIT
+    args, transport = xcom_link(XCOM_KINDS[kind], tmp)
+    # No datalogger slow window: it would be a second fault at a random moment.
+    sim = Simulator("xcom", *args, "--latency", "10", "--slow-every", "0")
+    device = (f"  {name}:\n    driver: xcom\n    transport: {transport}\n    timeout: 0.4\n"
+              f"    retries: 1\n    fast: 0.5\n    slow: 2\n    offline_after: {OFFLINE_AFTER}\n")
+    unit = (f"  - {{unit_id: {XCOM_UNIT}, device: {name}, address: 101, "
+            f"map: {MAPS}/studer-xcom485i/xtender.yaml}}\n")
+    return sim, device, unit, XCOM_UNIT
 
 
 def backoff_after(seconds):
@@ -116,60 +140,18 @@ class Row:
         self.kind, self.tmp = kind, tmp
         self.cells = {}
         self.logs = []
-        self.lock = threading.Lock()
         self.value_seq = 0
 
     # --- set-up -------------------------------------------------------------------------------
     def start(self):
-        k, tmp = self.kind, self.tmp
-        maps = MAPS
-        xcom_dev = ("    timeout: 0.4\n    retries: 1\n    fast: 0.5\n    slow: 2\n"
-                    f"    offline_after: {OFFLINE_AFTER}\n")
-        vebus_dev = f"    offline_after: {OFFLINE_AFTER}\n    silence: 2\n"
-        if k == "MK3 pty":
-            link = os.path.join(tmp, "mk3")
-            self.sim = Simulator("vebus", "--pty", link, "--latency", "10")
-            dut = f"  dut:\n    driver: vebus\n    port: {link}\n{vebus_dev}"
-            self.unit = VEBUS_UNIT
-            moxa, ours = free_port(), free_port()
-            self.companion_sim = Simulator("xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest",
-                                           f"127.0.0.1:{ours}", "--latency", "10", "--slow-every", "0")
-            comp = (f"  comp:\n    driver: xcom\n    transport: {{udp: {{remote: 127.0.0.1:{moxa}, "
-                    f"local: 127.0.0.1:{ours}}}}}\n{xcom_dev}")
-            self.companion_unit = XCOM_UNIT
-            units = (f"  - {{unit_id: {VEBUS_UNIT}, device: dut, map: {maps}/victron-gx/vebus.yaml}}\n"
-                     f"  - {{unit_id: {XCOM_UNIT}, device: comp, address: 101, "
-                     f"map: {maps}/studer-xcom485i/xtender.yaml}}\n")
-        else:
-            if k == "Xcom serial":
-                link = os.path.join(tmp, "xcom232")
-                args, transport = ("--pty", link), f"{{serial: {{port: {link}, baud: 38400, parity: even}}}}"
-            elif k == "Xcom UDP":
-                moxa, ours = free_port(), free_port()
-                args = ("--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}")
-                transport = f"{{udp: {{remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}}}}}"
-            elif k == "Xcom TCP server":
-                port = free_port()
-                args, transport = ("--tcp-connect", f"127.0.0.1:{port}"), f"{{tcp_server: {{listen: 127.0.0.1:{port}}}}}"
-            else:
-                port = free_port()
-                args, transport = ("--tcp-listen", f"127.0.0.1:{port}"), f"{{tcp_client: {{connect: 127.0.0.1:{port}}}}}"
-            # No datalogger slow window: it would be a second fault at a random moment.
-            self.sim = Simulator("xcom", *args, "--latency", "10", "--slow-every", "0")
-            dut = f"  dut:\n    driver: xcom\n    transport: {transport}\n{xcom_dev}"
-            self.unit = XCOM_UNIT
-            link = os.path.join(tmp, "mk3")
-            self.companion_sim = Simulator("vebus", "--pty", link, "--latency", "10")
-            comp = f"  comp:\n    driver: vebus\n    port: {link}\n{vebus_dev}"
-            self.companion_unit = VEBUS_UNIT
-            units = (f"  - {{unit_id: {XCOM_UNIT}, device: dut, address: 101, "
-                     f"map: {maps}/studer-xcom485i/xtender.yaml}}\n"
-                     f"  - {{unit_id: {VEBUS_UNIT}, device: comp, map: {maps}/victron-gx/vebus.yaml}}\n")
+        self.sim, dut, dut_unit, self.unit = link_device(self.kind, self.tmp, "dut")
+        companion = "Xcom UDP" if self.kind == "MK3 pty" else "MK3 pty"  # the other family
+        self.companion_sim, comp, comp_unit, self.companion_unit = link_device(companion, self.tmp, "comp")
         self.late_ms = 1200 if self.unit == VEBUS_UNIT else 1000  # past 0.5 s / 0.4 s
         self.bridge = Bridge(
             "modbus: {listen: 127.0.0.1:0, write_timeout: 10}\n"
             f"devices:\n{dut}{comp}  mem: {{driver: static}}\n"
-            f"units:\n{units}  - {{unit_id: {STATIC_UNIT}, device: mem, map: {EXAMPLE_MAP}}}\n")
+            f"units:\n{dut_unit}{comp_unit}  - {{unit_id: {STATIC_UNIT}, device: mem, map: {EXAMPLE_MAP}}}\n")
         self.probe = Probe(self.bridge.port, self.unit)
         self.others = [Probe(self.bridge.port, self.companion_unit), Probe(self.bridge.port, STATIC_UNIT)]
         self.writer = ModbusTcpClient("127.0.0.1", port=self.bridge.port, timeout=15)

@@ -3,7 +3,6 @@ MOXA in UDP mode, serial on a pty in both personalities, TCP server with the MOX
 TCP client), read and written with pymodbus as Studer's own Xcom-485i client would."""
 import os
 import threading
-import socket
 import struct
 import tempfile
 import time
@@ -11,8 +10,8 @@ import unittest
 
 from pymodbus.client import ModbusTcpClient
 
-from bridge_harness import Bridge, SOURCE, free_port
-from sim_harness import Simulator, wait_until
+from bridge_harness import Bridge, SOURCE
+from sim_harness import Simulator, wait_until, xcom_link
 
 MAPS = os.path.join(SOURCE, "maps", "studer-xcom485i")
 
@@ -130,9 +129,7 @@ class XcomCase:
 class XcomUdpTest(XcomCase, unittest.TestCase):
     @classmethod
     def prepare(cls):
-        moxa, ours = free_port(), free_port()
-        cls.sim_args = ("--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}")
-        cls.transport = f"{{udp: {{remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}}}}}"
+        cls.sim_args, cls.transport = xcom_link("udp", cls.dir.name)
 
     @classmethod
     def extra_units(cls):
@@ -220,9 +217,7 @@ class XcomSerialTest(XcomCase, unittest.TestCase):
 
     @classmethod
     def prepare(cls):
-        link = os.path.join(cls.dir.name, "xcom")
-        cls.sim_args = ("--pty", link)
-        cls.transport = f"{{serial: {{port: {link}, baud: 38400, parity: even}}}}"
+        cls.sim_args, cls.transport = xcom_link("serial", cls.dir.name)
 
 
 class XcomSerialLanTest(XcomCase, unittest.TestCase):
@@ -230,9 +225,7 @@ class XcomSerialLanTest(XcomCase, unittest.TestCase):
 
     @classmethod
     def prepare(cls):
-        link = os.path.join(cls.dir.name, "xcomlan")
-        cls.sim_args = ("--pty", link, "--lan")
-        cls.transport = f"{{serial: {{port: {link}, baud: 115200, parity: none, crlf: true}}}}"
+        cls.sim_args, cls.transport = xcom_link("serial-lan", cls.dir.name)
 
 
 class XcomTcpServerTest(XcomCase, unittest.TestCase):
@@ -240,9 +233,7 @@ class XcomTcpServerTest(XcomCase, unittest.TestCase):
 
     @classmethod
     def prepare(cls):
-        port = free_port(socket.SOCK_STREAM)
-        cls.sim_args = ("--tcp-connect", f"127.0.0.1:{port}")
-        cls.transport = f"{{tcp_server: {{listen: 127.0.0.1:{port}}}}}"
+        cls.sim_args, cls.transport = xcom_link("tcp-server", cls.dir.name)
 
     def test_moxa_reconnects(self):
         self.sim.control("vanish 1500")
@@ -256,9 +247,7 @@ class XcomTcpServerTest(XcomCase, unittest.TestCase):
 class XcomTcpClientTest(XcomCase, unittest.TestCase):
     @classmethod
     def prepare(cls):
-        port = free_port(socket.SOCK_STREAM)
-        cls.sim_args = ("--tcp-listen", f"127.0.0.1:{port}")
-        cls.transport = f"{{tcp_client: {{connect: 127.0.0.1:{port}}}}}"
+        cls.sim_args, cls.transport = xcom_link("tcp-client", cls.dir.name)
 
 
 class XcomNoMultiInfoTest(XcomCase, unittest.TestCase):
@@ -266,9 +255,8 @@ class XcomNoMultiInfoTest(XcomCase, unittest.TestCase):
 
     @classmethod
     def prepare(cls):
-        moxa, ours = free_port(), free_port()
-        cls.sim_args = ("--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}", "--no-multi-info")
-        cls.transport = f"{{udp: {{remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}}}}}"
+        args, cls.transport = xcom_link("udp", cls.dir.name)
+        cls.sim_args = (*args, "--no-multi-info")
 
     def test_fell_back_to_single_reads(self):
         self.assertTrue(self.bridge.wait_for("does not answer multi-info", 5))
@@ -289,12 +277,11 @@ class XcomDemandTest(unittest.TestCase):
 
                 f.write("schema: 1\nname: m\ndriver: xcom\ninput:\n" + "".join(lines))
 
-            moxa, ours = free_port(), free_port()
-            sim = Simulator("xcom", "--udp", f"127.0.0.1:{moxa}", "--udp-dest", f"127.0.0.1:{ours}",
-                            "--latency", "5", "--no-multi-info", "--slow-every", "0")
+            args, transport = xcom_link("udp", tmp)
+            sim = Simulator("xcom", *args, "--latency", "5", "--no-multi-info", "--slow-every", "0")
             bridge = Bridge(
                 "modbus: {listen: 127.0.0.1:0}\n"
-                f"devices:\n  s: {{driver: xcom, transport: {{udp: {{remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}}}}}, "
+                f"devices:\n  s: {{driver: xcom, transport: {transport}, "
                 "fast: 0.2, idle_after: 1, idle: 30}\n"
                 f"units:\n  - {{unit_id: 11, device: s, address: 101, map: {os.path.join(tmp, 'm.yaml')}}}\n")
             try:
