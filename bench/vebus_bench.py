@@ -13,7 +13,6 @@ Usage: bench/vebus_bench.py [path/to/vxbridge] [latency_ms]
 """
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
