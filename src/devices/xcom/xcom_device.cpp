@@ -345,16 +345,20 @@ awaitable<bool> xcom_device::poll_multi_info(std::vector<key>& due) {
             items.push_back({static_cast<std::uint16_t>(infos[i].nr),
                              static_cast<std::uint8_t>(infos[i].address % 100)});
         const auto r = co_await exchange(xc::multi_info_request(items, request_id_++));
-        if (!r.frame) {  // timeout: these infos wait for the next pass, not one by one now
-            std::erase_if(due, [](const key& k) { return k.k == xc::kind::info; });
-            co_return true;
-        }
-        const auto m = xc::parse_multi_info(*r.frame);
+        const auto m = r.frame ? xc::parse_multi_info(*r.frame) : std::nullopt;
+        const auto e = r.frame ? r.frame->error() : std::nullopt;
+        // Only an Xcom that says it cannot (older firmware) switches to single reads for good;
+        // no answer, or any other failure, leaves these infos for the next pass - not one by one.
+        const bool unsupported = e == xc::scom_error::service_not_supported ||
+                                 e == xc::scom_error::type_not_supported ||
+                                 e == xc::scom_error::object_not_supported;
         if (!m) {
-            log()->info(
-                "{}: the Xcom does not answer multi-info ({}); reading infos one by one", name(),
-                xc::make_error_code(r.frame->error().value_or(xc::scom_error::invalid_frame))
-                    .message());
+            if (!unsupported) {
+                std::erase_if(due, [](const key& k) { return k.k == xc::kind::info; });
+                co_return true;
+            }
+            log()->info("{}: the Xcom does not answer multi-info ({}); reading infos one by one",
+                        name(), xc::make_error_code(*e).message());
             co_return false;
         }
         for (const auto& v : m->values)
