@@ -38,9 +38,10 @@ SYSTEM_SOURCES = {
 }
 SYSTEM_CONSTANTS = {800: "vxbridge0001"}
 # evcc and Home Assistant read 808-850 with FC4 in one block; 830 and 834 are internal types on
-# a GX (UTC seconds, firmware version): served here as u64 / u32 without a source.
-SYSTEM_EXTRA = {830: ("u64", 4, "/DateAndTime (UTC seconds; not known to the bridge)"),
-                834: ("u32", 2, "/FirmwareVersion (not known to the bridge)")}
+# a GX (UTC seconds, firmware version): 830 is the bridge's clock ({bridge: ...} sources are
+# served by the bridge itself, whatever the unit's driver); 834 has no source.
+SYSTEM_EXTRA = {830: ("u64", 4, "/DateAndTime (UTC seconds, the bridge's clock)", "utc_seconds"),
+                834: ("u32", 2, "/FirmwareVersion (not known to the bridge)", None)}
 
 TYPES = {"int16": "i16", "uint16": "u16", "int32": "i32", "uint32": "u32", "uint64": "u64"}
 
@@ -124,9 +125,12 @@ def write_map(service, name, header, sources, constants, lo, hi, extra=None, lim
             continue
         f = entry(path, text, reg, mtype, scale, rw, sources, constants, seen)
         if f is None and extra and reg in extra:
-            t, width, d = extra[reg]
+            t, width, d, bridge = extra[reg]
             f = {"name": re.sub(r"[^a-z0-9]+", "_", path.strip("/").lower()), "address": reg,
-                 "type": t, "description": quote(d)}
+                 "type": t}
+            if bridge:
+                f["source"] = "{bridge: %s}" % bridge
+            f["description"] = quote(d)
         if f is None:
             continue
         if limits and reg in limits:

@@ -277,8 +277,10 @@ int main(int argc, char** argv) {
         if (*demo) {
             config_file = find_data_file("config/demo.yaml");
             if (config_file.empty()) {
-                std::cerr << "vxbridge demo: config/demo.yaml not found\n";
-                return kRuntime;
+                std::cerr << "vxbridge demo: config/demo.yaml not found (or not readable) next "
+                             "to the binary, in " VXBRIDGE_DATA_DIR " or in " VXBRIDGE_SOURCE_DIR
+                             "\n";
+                return kBadConfig;
             }
         }
         // No probe gateway here: building the real one reports the same binding problems

@@ -33,9 +33,11 @@ std::chrono::milliseconds millis(double s) {
     return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
 }
 
-// Binds every entry of a unit's map to a point of its device.
+// Binds every entry of a unit's map to a point of its device; {bridge: NAME} sources are the
+// bridge's own (its clock, its figures), whatever the unit's driver.
 std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
                                         const std::shared_ptr<devices::device>& dev,
+                                        const std::shared_ptr<devices::device>& bridge,
                                         core::diagnostics& diag) {
     auto u = std::make_shared<modbus::unit>();
     u->id = static_cast<std::uint8_t>(uc.unit_id);
@@ -58,17 +60,35 @@ std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
         spec.persist = e.persist;
         spec.last_read = [image = u->image, ref] { return image->last_read(ref); };
 
-        if (auto why = dev->check_point(spec); !why.empty()) {
+        const auto& owner = e.source && e.source->kind == "bridge" ? bridge : dev;
+        if (auto why = owner->check_point(spec); !why.empty()) {
             diag.add(uc.map->file, e.pos.line, e.pos.col, "'" + e.name + "': " + why);
             continue;
         }
-        dev->subscribe(spec, [image = u->image, ref](const core::value& v,
-                                                     std::chrono::steady_clock::time_point t) {
+        owner->subscribe(spec, [image = u->image, ref](const core::value& v,
+                                                       std::chrono::steady_clock::time_point t) {
             image->update(ref, v, t);
         });
         specs[ref.index] = std::move(spec);
     }
     return u;
+}
+
+// modbus.unit0_alias: auto = the unit serving the GX system map (a GX answers unit 0 as 100).
+void resolve_unit0(const config::site_config& site, modbus::unit_router& router,
+                   core::diagnostics& diag) {
+    const int alias = site.modbus.unit0_alias;
+    if (alias > 0) {
+        if (!router.find(static_cast<std::uint8_t>(alias)))
+            diag.add(site.file, 0, 0,
+                     "modbus.unit0_alias: no unit " + std::to_string(alias) + " in 'units'");
+        else
+            router.alias_unit0(static_cast<std::uint8_t>(alias));
+        return;
+    }
+    if (alias < 0)
+        for (const auto* u : router.all())
+            if (u->image->map().name == "victron-gx-system") return router.alias_unit0(u->id);
 }
 
 }  // namespace
@@ -95,7 +115,7 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
     for (const auto& uc : site.units) {
         const auto it = devices_.find(uc.device);
         if (it == devices_.end() || !uc.map) continue;
-        router->add(bind_unit(uc, it->second.device, diag));
+        router->add(bind_unit(uc, it->second.device, status_, diag));
     }
     std::vector<std::shared_ptr<devices::device>> all;
     for (const auto& [name, d] : devices_) all.push_back(d.device);
@@ -111,9 +131,10 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
             uc.device = "bridge";
             uc.map_file = file;
             uc.map = register_map::load_map(file, diag);
-            if (uc.map) router->add(bind_unit(uc, status_, diag));
+            if (uc.map) router->add(bind_unit(uc, status_, status_, diag));
         }
     }
+    resolve_unit0(site, *router, diag);
     return router;
 }
 

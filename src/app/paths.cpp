@@ -17,8 +17,10 @@ std::string find_data_file(const std::string& relative) {
     }
     roots.push_back(VXBRIDGE_DATA_DIR);
     roots.push_back(VXBRIDGE_SOURCE_DIR);
+    // A candidate we may not look into (a build tree under /root, run as nobody) is skipped:
+    // the error_code overload, never the throwing one, on the start-up path.
     for (const auto& r : roots)
-        if (fs::exists(r / relative)) return (r / relative).string();
+        if (fs::is_regular_file(r / relative, ec)) return (r / relative).string();
     return {};
 }
 

@@ -119,6 +119,8 @@ int run_vebus_sim(const vebus_sim_args& a) {
 }  // namespace vx::app
 
 #include <boost/asio/ip/udp.hpp>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 namespace vx::app {
@@ -133,8 +135,13 @@ unsigned short free_udp_port() {
 }  // namespace
 
 demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site) {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "vxbridge-demo-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a temporary directory");
+    std::error_code ec;
+    auto tmp = std::filesystem::temp_directory_path(ec);  // throws on a bad TMPDIR otherwise
+    if (ec) tmp = "/tmp";
+    std::string tmpl = (tmp / "vxbridge-demo-XXXXXX").string();
+    if (!mkdtemp(tmpl.data()))
+        throw std::runtime_error("cannot create a temporary directory in " + tmp.string() + ": " +
+                                 std::strerror(errno));
     dir_ = tmpl;
     for (auto& [name, dev] : site.devices) {
         if (auto* o = std::get_if<devices::vebus_options>(&dev.options)) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "vxbridge/core/suggest.hpp"
+
 namespace vx::app {
 
 namespace asio = boost::asio;
@@ -13,7 +15,8 @@ namespace {
 constexpr std::size_t kDeviceSlots = 8;
 const char* const kGlobal[] = {
     "uptime",          "version",           "modbus_connections", "modbus_connections_total",
-    "modbus_requests", "modbus_exceptions", "modbus_refused",     "device_count"};
+    "modbus_requests", "modbus_exceptions", "modbus_refused",     "device_count",
+    "utc_seconds"};
 const char* const kPerDevice[] = {"name",       "link_up",  "age",
                                   "requests",   "timeouts", "checksum_errors",
                                   "reconnects", "cycle_ms", "queue_depth"};
@@ -22,14 +25,23 @@ const char* const kPerDevice[] = {"name",       "link_up",  "age",
 status_device::status_device(asio::any_io_executor exec, const modbus::server_stats& stats)
     : device("bridge"), timer_(exec), stats_(stats), last_log_(clock::now()) {}
 
+std::vector<std::string> status_device::point_names() {
+    std::vector<std::string> names(std::begin(kGlobal), std::end(kGlobal));
+    for (std::size_t n = 1; n <= kDeviceSlots; ++n)
+        for (const char* f : kPerDevice) names.push_back("device" + std::to_string(n) + "_" + f);
+    return names;
+}
+
 std::string status_device::check_point(const core::point_spec& p) const {
     if (p.ref.kind != "bridge") return "driver bridge serves {bridge: NAME}";
-    if (std::find(std::begin(kGlobal), std::end(kGlobal), p.ref.key) != std::end(kGlobal))
-        return {};
-    for (std::size_t n = 1; n <= kDeviceSlots; ++n)
-        for (const char* f : kPerDevice)
-            if (p.ref.key == "device" + std::to_string(n) + "_" + f) return {};
-    return "unknown bridge point '" + p.ref.key + "'";
+    if (!p.ref.options.empty()) return "{bridge: NAME} takes no options";
+    static const auto names = point_names();
+    if (std::find(names.begin(), names.end(), p.ref.key) == names.end())
+        return "unknown bridge point '" + p.ref.key + "'" + core::did_you_mean(p.ref.key, names) +
+               "; the bridge serves uptime, version, utc_seconds, modbus_*, device_count and "
+               "device<N>_<field>";
+    if (p.writable) return "bridge point '" + p.ref.key + "' is read-only";
+    return {};
 }
 
 void status_device::subscribe(const core::point_spec& p, devices::value_listener l) {
@@ -60,6 +72,10 @@ core::value status_device::value_of(const std::string& key) const {
     if (key == "modbus_exceptions") return u(stats_.exceptions.load());
     if (key == "modbus_refused") return u(stats_.connections_refused.load());
     if (key == "device_count") return u(devices_.size());
+    if (key == "utc_seconds")  // /DateAndTime on the GX system map (830)
+        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
     // device<N>_<field>
     const auto us = key.find('_');
     const auto n = static_cast<std::size_t>(std::stoul(key.substr(6, us - 6)));

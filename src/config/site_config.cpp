@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "vxbridge/core/suggest.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/register_map/yaml_fields.hpp"
 
@@ -67,7 +68,7 @@ void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics
                  modbus_config& m) {
     yaml_fields f(n, file, d,
                   {"listen", "max_connections", "idle_timeout", "frame_timeout", "write_timeout",
-                   "allow", "read_only", "rtu"},
+                   "allow", "read_only", "rtu", "unit0_alias"},
                   "modbus");
     if (!f.ok()) return;
     if (f.has("listen") && f.get("listen").IsNull())
@@ -91,6 +92,12 @@ void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics
             }
     }
     if (f.has("rtu")) read_rtu(f.get("rtu"), file, d, m);
+    if (const auto a = f.get("unit0_alias"); a.IsDefined()) {
+        if (a.IsScalar() && (a.Scalar() == "auto" || a.Scalar() == "off"))
+            m.unit0_alias = a.Scalar() == "auto" ? -1 : 0;
+        else if (auto u = f.integer("unit0_alias", 1, 247))
+            m.unit0_alias = static_cast<int>(*u);
+    }
     if (!m.listen && !m.rtu) f.error("modbus needs 'listen' or 'rtu' (or both)");
 }
 
@@ -225,7 +232,8 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
         } else {
             register_map::report(
                 d, file, kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"] : kv.second,
-                what + ": unknown driver '" + driver + "' (known: static, vebus, xcom)");
+                what + ": unknown driver '" + driver + "' (known: static, vebus, xcom)" +
+                    core::did_you_mean(driver, {"static", "vebus", "xcom"}));
         }
         dev.driver = driver;
         site.devices.emplace(dev.name, std::move(dev));
@@ -300,7 +308,10 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
             auto& l = maps[u.map_file];
             u.map = l.map;
             if (!std::exchange(l.reported, true)) d.merge(l.diag);
-            if (!u.map && !fs::exists(u.map_file))
+            // Only "not found" here: a file that exists but cannot be read was reported by the
+            // loader ("cannot open file"); the error_code overload never throws (EACCES).
+            std::error_code ec;
+            if (!u.map && fs::status(u.map_file, ec).type() == fs::file_type::not_found)
                 f.error(f.get("map"), "map file '" + u.map_file + "' not found");
         }
         if (u.map && dev && site.devices.contains(u.device)) {

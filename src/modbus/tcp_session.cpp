@@ -108,8 +108,9 @@ void tcp_session::serve(const std::uint8_t* adu, std::size_t size) {
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     const std::size_t start = out_.size();
     out_.insert(out_.end(), adu, adu + kMbapHeader);
-    auto job =
-        server_.handler().handle(adu[6], std::span(adu + kMbapHeader, size - kMbapHeader), out_);
+    const auto& handler = server_.handler();
+    auto job = handler.handle(handler.router().tcp_unit(adu[6]),
+                              std::span(adu + kMbapHeader, size - kMbapHeader), out_);
     if (job) {
         out_.resize(start);
         return start_write_job(std::move(job), adu);

@@ -39,7 +39,11 @@ std::optional<core::point_ref> read_source(yaml_fields& f) {
     const auto n = f.get("source");
     if (!n.IsDefined()) return std::nullopt;
     if (!n.IsMap() || n.size() == 0) {
-        f.error(n, "'source' must be a mapping such as {ram: ubat} or {info: 3000}");
+        f.error(
+            n,
+            "'source' must be a mapping naming a point of the device, e.g. {vebus: bat_v} (driver "
+            "vebus), {info: 3000} or {param: 1107} (xcom), {value: 0} (any driver), "
+            "{bridge: utc_seconds} (the bridge's own)");
         return std::nullopt;
     }
     core::point_ref ref;

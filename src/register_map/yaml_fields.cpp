@@ -1,6 +1,10 @@
 #include "vxbridge/register_map/yaml_fields.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
+
+#include "vxbridge/core/suggest.hpp"
 
 namespace vx::register_map {
 
@@ -36,11 +40,12 @@ yaml_fields::yaml_fields(const YAML::Node& node, const std::string& file, core::
         report(diag_, file_, node, what_ + " must be a mapping of keys");
         return;
     }
+    const std::vector<std::string> names(allowed.begin(), allowed.end());
     for (const auto& kv : node) {
         const auto key = key_text(kv.first);
-        bool known = false;
-        for (auto a : allowed) known = known || a == key;
-        if (!known) report(diag_, file_, kv.first, "unknown key '" + key + "' in " + what_);
+        if (std::find(names.begin(), names.end(), key) == names.end())
+            report(diag_, file_, kv.first,
+                   "unknown key '" + key + "' in " + what_ + core::did_you_mean(key, names));
     }
 }
 

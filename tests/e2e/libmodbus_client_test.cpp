@@ -202,6 +202,7 @@ TEST_F(bridge_test, every_exception_code) {
     EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 111, 0, 1}), 0x06);  // device busy
     EXPECT_EQ(exception_of(port(), 3, {0x03, 0, 0, 0, 1}), 0x0A);    // device offline
     EXPECT_EQ(exception_of(port(), 9, {0x03, 0, 0, 0, 1}), 0x0B);    // unknown unit
+    EXPECT_EQ(exception_of(port(), 0, {0x03, 0, 0, 0, 1}), 0x0B);    // 0: no GX system unit
     EXPECT_EQ(exception_of(port(), 1, {0x03, 0, 31, 0, 1}), 0x0B);   // unavailable: exception
     const auto t0 = std::chrono::steady_clock::now();
     EXPECT_EQ(exception_of(port(), 1, {0x06, 0, 112, 0, 1}), 0x0B);  // device never answers
@@ -356,6 +357,23 @@ TEST(bridge_limits, allow_list_refuses_other_addresses) {
     EXPECT_EQ(modbus_read_registers(c.ctx, 10, 1, &r), 1);
 }
 
+// modbus.unit0_alias: unit 0 on TCP is served by the unit named (auto: the GX system unit).
+TEST(bridge_limits, unit0_alias_serves_unit_0_as_another_unit) {
+    vx::test::bridge b(
+        vx::test::write_temp_config("alias.yaml", site_config("  unit0_alias: 2\n")));
+    client zero(b.port, 0), two(b.port, 2);
+    ASSERT_EQ(modbus_write_register(two.ctx, 100, 1234), 1) << modbus_strerror(errno);
+    std::uint16_t r = 0;
+    ASSERT_EQ(modbus_read_registers(zero.ctx, 100, 1, &r), 1) << modbus_strerror(errno);
+    EXPECT_EQ(r, 1234);
+    EXPECT_EQ(b.proc.stop(), 0);
+    const auto bad =
+        vx::test::write_temp_config("alias-bad.yaml", site_config("  unit0_alias: 7\n"));
+    vx::test::process p({VXBRIDGE_BIN, "check", "-c", bad});
+    EXPECT_NE(p.wait_for("modbus.unit0_alias: no unit 7 in 'units'"), "") << p.output();
+    EXPECT_EQ(p.stop(0, 5s), 2);
+}
+
 TEST(bridge_limits, read_only_mode) {
     vx::test::bridge b(vx::test::write_temp_config("ro.yaml", site_config("  read_only: true\n")));
     client c(b.port);
@@ -390,6 +408,51 @@ TEST(bridge_cli, check_reports_driver_binding_problems) {
                                                  "{unit_id: 1, device: mem, map: bind-map.yaml}\n");
     vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
     EXPECT_NE(p.wait_for("bind-map.yaml:5:5: 'b': driver static serves {value: X}"), "")
+        << p.output();
+    EXPECT_EQ(p.stop(0, 5s), 2);
+}
+
+// A wrong source names what the driver accepts and the closest valid name (issue 10.3).
+TEST(bridge_cli, check_lists_a_drivers_source_names_with_a_suggestion) {
+    const auto map = vx::test::write_temp_config(
+        "vebus-map.yaml",
+        "schema: 1\nname: x\ndriver: vebus\nregisters:\n"
+        "  - {name: a, address: 1, type: u16, source: {ram: bat_v}}\n"
+        "  - {name: b, address: 2, type: u16, source: {vebus: bat_vv}}\n"
+        "  - {name: c, address: 3, type: u16, source: {bridge: utc_second}}\n");
+    const auto cfg =
+        vx::test::write_temp_config("vebus-site.yaml",
+                                    "devices: {multi: {driver: vebus, port: /dev/null}}\nunits:\n"
+                                    "  - {unit_id: 1, device: multi, map: vebus-map.yaml}\n");
+    vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
+    EXPECT_NE(p.wait_for("vebus-map.yaml:5:5: 'a': driver vebus serves {vebus: NAME} and {value: "
+                         "X}, not {ram: ...} (did you mean {vebus: bat_v}?)"),
+              "")
+        << p.output();
+    EXPECT_NE(p.wait_for("vebus-map.yaml:6:5: 'b': unknown VE.Bus point 'bat_vv' (did you mean "
+                         "'bat_v'?); {vebus: NAME} knows "),
+              "")
+        << p.output();
+    EXPECT_NE(p.output().find("ess_setpoint"), std::string::npos) << p.output();
+    EXPECT_NE(p.wait_for("'c': unknown bridge point 'utc_second' (did you mean 'utc_seconds'?)"),
+              "")
+        << p.output();
+    EXPECT_EQ(p.stop(0, 5s), 2);
+}
+
+TEST(bridge_cli, check_names_the_closest_config_key) {
+    const auto cfg = vx::test::write_temp_config(
+        "typo-site.yaml",
+        "modbus: {listen: 127.0.0.1:0, max_conections: 3}\ndevices: {mem: {driver: statc}}\n"
+        "units: []\n");
+    vx::test::process p({VXBRIDGE_BIN, "check", "-c", cfg});
+    EXPECT_NE(p.wait_for("typo-site.yaml:1:31: unknown key 'max_conections' in modbus (did you "
+                         "mean 'max_connections'?)"),
+              "")
+        << p.output();
+    EXPECT_NE(p.wait_for("unknown driver 'statc' (known: static, vebus, xcom) (did you mean "
+                         "'static'?)"),
+              "")
         << p.output();
     EXPECT_EQ(p.stop(0, 5s), 2);
 }
@@ -533,13 +596,50 @@ TEST(bridge_cli, check_validates_studer_sources_against_the_device_family) {
     EXPECT_EQ(p.stop(0, 5s), 2);
 }
 
+// The demo as nobody, wherever the checkout lives (a root user's clone under /root is not
+// readable by nobody): the binary and the data it needs are laid out in a temporary directory
+// nobody can read, next to a candidate data directory nobody may look into (config/, mode 0700),
+// which the binary must skip instead of aborting with a filesystem_error (issue 10.1 and 10.2).
 TEST(bridge_cli, demo_runs_as_an_unprivileged_user) {
     if (getuid() != 0) GTEST_SKIP() << "needs root to switch to nobody";
+    namespace fs = std::filesystem;
+    std::string tmpl = (fs::temp_directory_path() / "vxb-nobody-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    const fs::path root = tmpl;
+    struct cleanup {
+        fs::path p;
+        ~cleanup() {
+            std::error_code ec;
+            fs::remove_all(p, ec);
+        }
+    } remove_later{root};
+    const auto everyone = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                          fs::perms::others_read | fs::perms::others_exec;
+    fs::permissions(root, everyone);
+    fs::create_directories(root / "bin");
+    std::error_code ec;
+    fs::create_hard_link(VXBRIDGE_BIN, root / "bin" / "vxbridge", ec);
+    if (ec) fs::copy_file(VXBRIDGE_BIN, root / "bin" / "vxbridge");
+    fs::permissions(root / "bin" / "vxbridge", everyone);
+    fs::create_directory(root / "config");  // the build-tree candidate: root's only
+    fs::permissions(root / "config", fs::perms::owner_all);
+    const auto share = root / "share" / "vxbridge";
+    fs::create_directories(share);
+    for (const char* d : {"config", "maps"})
+        fs::copy(fs::path(VXBRIDGE_SOURCE_DIR) / d, share / d, fs::copy_options::recursive);
+    for (const auto& e : fs::recursive_directory_iterator(root / "share"))
+        fs::permissions(e.path(), e.is_directory()
+                                      ? everyone
+                                      : everyone & ~(fs::perms::owner_exec | fs::perms::group_exec |
+                                                     fs::perms::others_exec));
+
     vx::test::process demo({"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                            VXBRIDGE_BIN, "demo", "--listen", "127.0.0.1:0"});
+                            (root / "bin" / "vxbridge").string(), "demo", "--listen",
+                            "127.0.0.1:0"});
     const auto line = demo.wait_for("vxbridge demo: Modbus TCP on 127.0.0.1:");
     ASSERT_NE(line, "") << demo.output();
     EXPECT_NE(demo.wait_for("VE.Bus up"), "") << demo.output();
+    EXPECT_EQ(demo.output().find("terminate called"), std::string::npos) << demo.output();
     EXPECT_EQ(demo.stop(SIGINT), 0);
 }
 

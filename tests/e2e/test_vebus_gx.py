@@ -70,6 +70,20 @@ class VebusGxTest(unittest.TestCase):
         self.assertEqual(reg(4), 0)                             # L2: not provided, reads 0
         self.assertEqual(reg(57), 0)                            # no VE.Bus BMS
 
+    def test_unit_0_is_the_system_unit_as_on_a_gx(self):
+        # A GX answers unit 0 as its system service (100); clients that cannot set 100 use 0.
+        r0 = self.client.read_input_registers(840, 4, slave=0)
+        self.assertFalse(r0.isError(), r0)
+        r100 = self.client.read_input_registers(840, 4, slave=100)
+        self.assertAlmostEqual(r0.registers[0], r100.registers[0], delta=3)  # battery V x10
+        self.assertEqual(r0.registers[3], r100.registers[3])                  # SoC
+
+    def test_date_and_time_830_is_utc_seconds(self):
+        r = self.hr(830, 4, unit=100)  # uint64, high word first, as a GX serves /DateAndTime
+        seconds = (r[0] << 48) | (r[1] << 32) | (r[2] << 16) | r[3]
+        self.assertAlmostEqual(seconds, time.time(), delta=5)
+        self.assertTrue(wait_until(lambda: self.hr(833, 1, unit=100)[0] != r[3], 5))  # it ticks
+
     def test_evcc_reads_808_to_850_with_fc4_on_unit_100(self):
         rr = self.client.read_input_registers(808, 43, slave=100)
         self.assertFalse(rr.isError(), rr)

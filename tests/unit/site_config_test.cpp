@@ -94,7 +94,32 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"modbus: {rtu: {port: /dev/x, parity: mark}}\nunits: []\n",
                  "'parity' must be one of none, even, odd"},
         bad_case{"devices: {}\n", "a site config needs 'units'"},
-        bad_case{"log: {level: loud}\nunits: []\n", "'level' must be one of"}));
+        bad_case{"log: {level: loud}\nunits: []\n", "'level' must be one of"},
+        // A misspelt key names the closest known one (issue 10.4).
+        bad_case{"modbus: {listen: 127.0.0.1:1, max_conections: 3}\nunits: []\n",
+                 "unknown key 'max_conections' in modbus (did you mean 'max_connections'?)"},
+        bad_case{"modbus: {listen: 127.0.0.1:1}\nunit: []\n",
+                 "unknown key 'unit' in a site config (did you mean 'units'?)"},
+        bad_case{"modbus: {listen: 127.0.0.1:1, colour: red}\nunits: []\n",
+                 "unknown key 'colour' in modbus\n"},
+        bad_case{"modbus: {listen: 127.0.0.1:1, unit0_alias: 300}\nunits: []\n",
+                 "'unit0_alias' must be in 1..247"}));
+
+TEST(site_config, unit0_alias_is_auto_off_or_a_unit) {
+    for (const auto& [text, expected] :
+         std::vector<std::pair<std::string, int>>{{"", -1},
+                                                  {"  unit0_alias: auto\n", -1},
+                                                  {"  unit0_alias: off\n", 0},
+                                                  {"  unit0_alias: 100\n", 100}}) {
+        vx::test::temp_dir dir;
+        const auto file =
+            dir.write("site.yaml", "modbus:\n  listen: 127.0.0.1:1\n" + text + "units: []\n");
+        vx::core::diagnostics d;
+        const auto site = cfg::load_site_config(file, d);
+        ASSERT_TRUE(d.empty()) << d.to_string();
+        EXPECT_EQ(site.modbus.unit0_alias, expected) << text;
+    }
+}
 
 TEST(site_config, map_errors_come_with_the_map_file_position) {
     vx::test::temp_dir dir;

@@ -1,5 +1,6 @@
-// `driver: bridge`: the bridge's own figures (Modbus server, every device's link) for the status
-// unit, and one structured log line per minute with the same figures.
+// `driver: bridge`: the bridge's own figures (Modbus server, every device's link, its clock) for
+// the status unit - and for {bridge: NAME} sources in any map, e.g. the GX system map's
+// /DateAndTime - and one structured log line per minute with the same figures.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,6 +24,8 @@ class status_device final : public devices::device,
         devices_ = std::move(devices);
     }
 
+    // Every {bridge: NAME} this device serves.
+    static std::vector<std::string> point_names();
     std::string check_point(const core::point_spec& p) const override;
     void subscribe(const core::point_spec& p, devices::value_listener l) override;
     void write(const core::point_spec&, const core::value&, core::write_done done) override {

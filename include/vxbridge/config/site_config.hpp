@@ -34,6 +34,10 @@ struct modbus_config {
     std::vector<std::string> allow;
     bool read_only = false;
     std::optional<rtu_config> rtu;
+    // Modbus TCP requests for unit id 0 are served by this unit, as a GX serves its system
+    // service on 0 and 100: -1 = auto (the unit with the GX system map, if the site has one),
+    // 0 = off (unit 0 is unknown: 0x0B), N = unit N. On an RTU bus 0 is always broadcast.
+    int unit0_alias = -1;
     bool operator==(const modbus_config&) const = default;
 };
 

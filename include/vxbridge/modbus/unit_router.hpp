@@ -30,10 +30,17 @@ class unit_router {
   public:
     void add(std::shared_ptr<const unit> u) { units_[u->id] = std::move(u); }
     const unit* find(std::uint8_t id) const { return units_[id].get(); }
+    // Modbus TCP only: requests for unit 0 go to unit `to` (a GX serves its system service on
+    // 0 and 100). On a serial bus 0 is broadcast, so the RTU server never asks for this.
+    void alias_unit0(std::uint8_t to) { unit0_alias_ = to; }
+    std::uint8_t tcp_unit(std::uint8_t id) const {
+        return id == 0 && unit0_alias_ != 0 && !units_[0] ? unit0_alias_ : id;
+    }
     std::vector<const unit*> all() const;
 
   private:
     std::array<std::shared_ptr<const unit>, 256> units_;
+    std::uint8_t unit0_alias_ = 0;  // 0: none
 };
 
 }  // namespace vx::modbus

@@ -23,7 +23,7 @@ core::write_status static_device::outcome(const core::point_spec& point) {
 std::string static_device::check_point(const core::point_spec& point) const {
     if (point.ref.kind.empty()) return {};  // an rw register without source: starts empty
     if (point.ref.kind != "value")
-        return "driver static serves {value: X} sources, not '" + point.ref.kind + "'";
+        return "driver static serves {value: X} sources, not {" + point.ref.kind + ": ...}";
     for (const auto& [k, v] : point.ref.options) {
         if (k != "write") return "unknown source option '" + k + "' (static knows 'write')";
         if (v != "ok" && v != "refuse" && v != "busy" && v != "timeout" && v != "invalid")

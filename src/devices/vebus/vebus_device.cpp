@@ -1,7 +1,5 @@
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 
-#include "vxbridge/devices/run_owned.hpp"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,6 +9,9 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
+
+#include "vxbridge/core/suggest.hpp"
+#include "vxbridge/devices/run_owned.hpp"
 
 namespace vx::devices {
 
@@ -54,6 +55,13 @@ const std::vector<std::string>& vebus_device::link_points() {
     return names;
 }
 
+std::vector<std::string> vebus_device::source_names() {
+    auto names = vb::multi_state::point_names();
+    names.insert(names.end(), writable_points().begin(), writable_points().end());
+    names.insert(names.end(), link_points().begin(), link_points().end());
+    return names;
+}
+
 vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_options options)
     : device(std::move(name)),
       exec_(exec),
@@ -70,13 +78,19 @@ vebus_device::~vebus_device() = default;
 
 std::string vebus_device::check_point(const core::point_spec& p) const {
     if (constant_points::handles(p)) return {};
-    if (p.ref.kind != "vebus")
-        return "driver vebus serves {vebus: NAME} and {value: X}, not '" + p.ref.kind + "'";
+    const auto names = source_names();
+    if (p.ref.kind != "vebus") {
+        std::string why =
+            "driver vebus serves {vebus: NAME} and {value: X}, not {" + p.ref.kind + ": ...}";
+        if (contains(names, p.ref.key)) why += " (did you mean {vebus: " + p.ref.key + "}?)";
+        return why;
+    }
     if (!p.ref.options.empty()) return "{vebus: NAME} takes no options";
     const auto& n = p.ref.key;
     const bool writable = contains(writable_points(), n);
-    if (!writable && !contains(vb::multi_state::point_names(), n) && !contains(link_points(), n))
-        return "unknown VE.Bus point '" + n + "'";
+    if (!contains(names, n))
+        return "unknown VE.Bus point '" + n + "'" + core::did_you_mean(n, names) +
+               "; {vebus: NAME} knows " + core::list_names(names, names.size());
     if (p.writable && !writable) return "VE.Bus point '" + n + "' is read-only";
     return {};
 }

@@ -1,5 +1,6 @@
 #include "vxbridge/devices/xcom/xcom_device.hpp"
 
+#include "vxbridge/core/suggest.hpp"
 #include "vxbridge/devices/run_owned.hpp"
 
 #include <spdlog/spdlog.h>
@@ -94,7 +95,9 @@ std::optional<xcom_device::key> xcom_device::key_of(const core::point_spec& p,
     };
     const bool info = p.ref.kind == "info";
     if (!info && p.ref.kind != "param")
-        return fail("driver xcom serves {info: N}, {param: N}, {xcom: NAME} and {value: X}");
+        return fail("driver xcom serves {info: N}, {param: N}, {xcom: NAME} and {value: X}, not {" +
+                    p.ref.kind + ": ...}" +
+                    core::did_you_mean(p.ref.kind, {"info", "param", "xcom", "value"}));
     if (p.device_address == 0)
         return fail("the unit needs 'address:' (the device's SCOM address, e.g. 101)");
     std::uint32_t nr = 0;
@@ -134,7 +137,9 @@ std::string xcom_device::check_point(const core::point_spec& p) const {
     if (p.ref.kind == "xcom") {
         if (std::find(named_points().begin(), named_points().end(), p.ref.key) ==
             named_points().end())
-            return "unknown Xcom point '" + p.ref.key + "'";
+            return "unknown Xcom point '" + p.ref.key + "'" +
+                   core::did_you_mean(p.ref.key, named_points()) + "; {xcom: NAME} knows " +
+                   core::list_names(named_points(), named_points().size());
         return p.writable ? "Xcom point '" + p.ref.key + "' is read-only" : std::string{};
     }
     std::string why;

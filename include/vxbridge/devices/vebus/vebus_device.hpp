@@ -46,6 +46,8 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     // Points the driver writes (besides the measurements of vebus::multi_state).
     static const std::vector<std::string>& writable_points();
     static const std::vector<std::string>& link_points();
+    // Every NAME of {vebus: NAME}: measurements, writable points, link figures.
+    static std::vector<std::string> source_names();
 
   private:
     using clock = std::chrono::steady_clock;
