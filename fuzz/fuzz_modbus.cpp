@@ -6,35 +6,22 @@
 
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/modbus/request_handler.hpp"
+#include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
 namespace {
 struct fixture {
     boost::asio::io_context io;
     std::shared_ptr<vx::devices::static_device> dev;
+    std::shared_ptr<vx::devices::point_store> store = std::make_shared<vx::devices::point_store>();
     std::unique_ptr<vx::modbus::request_handler> handler;
     fixture() {
         auto map = vx::register_map::load_map_or_throw(VXBRIDGE_SOURCE_DIR
                                                        "/maps/examples/static-example.yaml");
         dev = std::make_shared<vx::devices::static_device>("mem", io.get_executor(),
                                                            vx::devices::static_options{});
-        auto u = std::make_shared<vx::modbus::unit>();
-        u->id = 1;
-        u->device = dev;
-        u->image = std::make_shared<vx::register_map::register_image>(map);
-        for (const auto ref : u->image->entries()) {
-            auto& specs = u->points[static_cast<std::size_t>(ref.table)];
-            specs.resize(ref.index + 1);
-            const auto& e = u->image->entry(ref);
-            if (!e.source) continue;
-            vx::core::point_spec spec;
-            spec.ref = *e.source;
-            spec.binding = e.name;
-            dev->subscribe(spec, [img = u->image, ref](const vx::core::value& v, auto t) {
-                img->update(ref, v, t);
-            });
-            specs[ref.index] = spec;
-        }
+        vx::core::diagnostics diag;
+        auto u = vx::modbus::unit_binder(store).bind({1, "mem", 0, map, dev}, diag);
         auto router = std::make_shared<vx::modbus::unit_router>();
         router->add(u);
         handler =

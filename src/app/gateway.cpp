@@ -9,6 +9,7 @@
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 #include "vxbridge/devices/xcom/xcom_device.hpp"
+#include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
 namespace vx::app {
@@ -31,47 +32,6 @@ std::shared_ptr<devices::device> make_device(const config::device_config& c,
 
 std::chrono::milliseconds millis(double s) {
     return std::chrono::milliseconds(static_cast<long long>(s * 1000.0));
-}
-
-// Binds every entry of a unit's map to a point of its device; {bridge: NAME} sources are the
-// bridge's own (its clock, its figures), whatever the unit's driver.
-std::shared_ptr<modbus::unit> bind_unit(const config::unit_config& uc,
-                                        const std::shared_ptr<devices::device>& dev,
-                                        const std::shared_ptr<devices::device>& bridge,
-                                        core::diagnostics& diag) {
-    auto u = std::make_shared<modbus::unit>();
-    u->id = static_cast<std::uint8_t>(uc.unit_id);
-    u->device_name = uc.device;
-    u->device = dev;
-    u->image = std::make_shared<rm::register_image>(uc.map);
-    u->image->track_reads(dev->wants_demand());
-    for (const auto ref : u->image->entries()) {
-        const auto& e = u->image->entry(ref);
-        auto& specs = u->points[static_cast<std::size_t>(ref.table)];
-        specs.resize(std::max<std::size_t>(specs.size(), ref.index + 1));
-        if (e.type == rm::value_type::pad) continue;
-        if (!e.source && e.access != rm::access_mode::rw) continue;  // reads as unavailable
-        core::point_spec spec;
-        if (e.source) spec.ref = *e.source;
-        spec.binding = std::to_string(uc.unit_id) + "/" + e.name;
-        spec.device_address = uc.address;
-        spec.poll = e.poll;
-        spec.writable = e.access == rm::access_mode::rw;
-        spec.persist = e.persist;
-        spec.last_read = [image = u->image, ref] { return image->last_read(ref); };
-
-        const auto& owner = e.source && e.source->kind == "bridge" ? bridge : dev;
-        if (auto why = owner->check_point(spec); !why.empty()) {
-            diag.add(uc.map->file, e.pos.line, e.pos.col, "'" + e.name + "': " + why);
-            continue;
-        }
-        owner->subscribe(spec, [image = u->image, ref](const core::value& v,
-                                                       std::chrono::steady_clock::time_point t) {
-            image->update(ref, v, t);
-        });
-        specs[ref.index] = std::move(spec);
-    }
-    return u;
 }
 
 // modbus.unit0_alias: auto = the unit serving the GX system map (a GX answers unit 0 as 100).
@@ -112,10 +72,14 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
 std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config& site,
                                                        core::diagnostics& diag) {
     auto router = std::make_shared<modbus::unit_router>();
+    modbus::unit_binder binder(store_);
+    binder.route("bridge", status_);  // {bridge: ...} in any map: the bridge's own points
     for (const auto& uc : site.units) {
         const auto it = devices_.find(uc.device);
         if (it == devices_.end() || !uc.map) continue;
-        router->add(bind_unit(uc, it->second.device, status_, diag));
+        router->add(binder.bind({static_cast<std::uint8_t>(uc.unit_id), uc.device, uc.address,
+                                 uc.map, it->second.device},
+                                diag));
     }
     std::vector<std::shared_ptr<devices::device>> all;
     for (const auto& [name, d] : devices_) all.push_back(d.device);
@@ -126,12 +90,10 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
             diag.add(site.file, 0, 0,
                      "maps/bridge/status.yaml not found (or set status: {enabled: false})");
         } else {
-            config::unit_config uc;
-            uc.unit_id = site.status.unit_id;
-            uc.device = "bridge";
-            uc.map_file = file;
-            uc.map = register_map::load_map(file, diag);
-            if (uc.map) router->add(bind_unit(uc, status_, status_, diag));
+            if (auto map = register_map::load_map(file, diag))
+                router->add(binder.bind(
+                    {static_cast<std::uint8_t>(site.status.unit_id), "bridge", 0, map, status_},
+                    diag));
         }
     }
     resolve_unit0(site, *router, diag);
@@ -174,9 +136,12 @@ std::string gateway::reload(const config::site_config& next) {
     for (const auto& [name, c] : next.devices) {
         const auto it = devices_.find(name);
         if (it != devices_.end() && it->second.config == c) {
+            // Kept: asked anew for what the new units subscribe; its values stay in the store.
             it->second.device->clear_subscriptions();
+            store_->forget_feeds(name);
             devices[name] = it->second;
         } else {
+            store_->drop_device(name);
             devices[name] = {c, make_device(c, io_.get_executor())};
             started.push_back(devices[name].device);
         }
@@ -185,6 +150,7 @@ std::string gateway::reload(const config::site_config& next) {
         if (!devices.contains(name) || devices[name].device != d.device)
             stopped.push_back(d.device);
     status_->clear_subscriptions();
+    store_->forget_feeds(status_->name());
     devices_ = std::move(devices);
     core::diagnostics diag;
     router_ = bind_all(next, diag);

@@ -165,7 +165,8 @@ class write_job final : public pending_write {
         if (s->next == s->plan.size()) return finish(s, std::nullopt);
         if (s->abandoned) return;
         const auto& slice = s->plan[s->next++];
-        s->u.device->write(s->u.point(slice.ref), slice.value, [s](core::write_result res) {
+        const auto& point = s->u.point(slice.ref);
+        point.writer->write(point.spec, slice.value, [s](core::write_result res) {
             if (res.status == core::write_status::ok)
                 step(s);
             else
@@ -229,7 +230,8 @@ std::unique_ptr<pending_write> request_handler::write(const unit& u, request r,
         read_into(u, r, probe);
         if (probe[0] & 0x80) f = probe[1] == 0x02 ? failure::unmapped : std::optional<failure>{};
     }
-    if (!f && !u.device) f = failure::not_writable;
+    for (const auto& slice : plan)
+        if (!f && !u.point(slice.ref).writer) f = failure::not_writable;
     if (!f && !u.online()) f = failure::device_offline;
     if (f) {
         fail(out, r.function, *f);

@@ -7,6 +7,7 @@
 #include "../support/temp_file.hpp"
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/modbus/request_handler.hpp"
+#include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
 namespace mb = vx::modbus;
@@ -42,24 +43,10 @@ class handler_test : public ::testing::Test {
         const auto file = dir_.write("m.yaml", kMap);
         map_ = rm::load_map_or_throw(file);
         device_ = std::make_shared<vx::devices::static_device>("mem", io_.get_executor(), opts);
-        auto u = std::make_shared<mb::unit>();
-        u->id = 1;
-        u->device = device_;
-        u->image = std::make_shared<rm::register_image>(map_);
-        for (const auto ref : u->image->entries()) {
-            const auto& e = u->image->entry(ref);
-            auto& specs = u->points[static_cast<std::size_t>(ref.table)];
-            specs.resize(ref.index + 1);
-            if (!e.source) continue;
-            vx::core::point_spec spec;
-            spec.ref = *e.source;
-            spec.binding = "1/" + e.name;
-            spec.writable = e.access == rm::access_mode::rw;
-            device_->subscribe(spec, [img = u->image, ref](const vx::core::value& v, auto t) {
-                img->update(ref, v, t);
-            });
-            specs[ref.index] = spec;
-        }
+        store_ = std::make_shared<vx::devices::point_store>();  // a new device: a new store
+        vx::core::diagnostics diag;
+        auto u = mb::unit_binder(store_).bind({1, "mem", 0, map_, device_}, diag);
+        ASSERT_TRUE(diag.empty()) << diag.to_string();
         auto router = std::make_shared<mb::unit_router>();
         router->add(u);
         mb::handler_options o;
@@ -89,6 +76,7 @@ class handler_test : public ::testing::Test {
     boost::asio::io_context io_;
     std::shared_ptr<const rm::register_map> map_;
     std::shared_ptr<vx::devices::static_device> device_;
+    std::shared_ptr<vx::devices::point_store> store_ = std::make_shared<vx::devices::point_store>();
     std::unique_ptr<mb::request_handler> handler_;
 };
 

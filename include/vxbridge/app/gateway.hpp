@@ -13,6 +13,7 @@
 #include "vxbridge/config/site_config.hpp"
 #include "vxbridge/core/diagnostics.hpp"
 #include "vxbridge/devices/device.hpp"
+#include "vxbridge/devices/point_store.hpp"
 #include "vxbridge/modbus/request_handler.hpp"
 #include "vxbridge/modbus/rtu_server.hpp"
 #include "vxbridge/modbus/tcp_server.hpp"
@@ -34,6 +35,7 @@ class gateway {
     std::optional<boost::asio::ip::tcp::endpoint> tcp_endpoint() const;
     const modbus::server_stats& stats() const { return stats_; }
     const modbus::unit_router& router() const { return *router_; }
+    const devices::point_store& store() const { return *store_; }
 
   private:
     struct device_entry {
@@ -48,6 +50,7 @@ class gateway {
     config::site_config site_;
     modbus::server_stats stats_;
     std::map<std::string, device_entry> devices_;
+    std::shared_ptr<devices::point_store> store_ = std::make_shared<devices::point_store>();
     std::shared_ptr<class status_device> status_;
     std::shared_ptr<modbus::unit_router> router_;
     std::shared_ptr<const modbus::request_handler> handler_;

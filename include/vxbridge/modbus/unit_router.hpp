@@ -1,4 +1,5 @@
-// Unit id -> unit: a register image, the device that serves it, and each entry's point binding.
+// Unit id -> unit: a register image, the device that serves it, each entry's point binding and
+// the writer its writes go to, and the unit's subscriptions (they end with the unit).
 #pragma once
 
 #include <array>
@@ -8,19 +9,27 @@
 #include <vector>
 
 #include "vxbridge/core/command.hpp"
+#include "vxbridge/core/subscription.hpp"
 #include "vxbridge/register_map/register_image.hpp"
 
 namespace vx::modbus {
+
+// A map entry's point and where writes to it go (null: not writable).
+struct bound_point {
+    core::point_spec spec;
+    std::shared_ptr<core::point_writer> writer;
+};
 
 struct unit {
     std::uint8_t id = 0;
     std::string device_name;
     std::shared_ptr<register_map::register_image> image;
-    std::shared_ptr<core::point_writer> device;  // null: nothing to write to, always online
+    std::shared_ptr<core::point_writer> device;  // the unit's device; null: always online
     // Point bindings per table (holding, input, coils, discrete_inputs), by entry index.
-    std::array<std::vector<core::point_spec>, 4> points;
+    std::array<std::vector<bound_point>, 4> points;
+    std::vector<core::subscription> subscriptions;
 
-    const core::point_spec& point(register_map::entry_ref r) const {
+    const bound_point& point(register_map::entry_ref r) const {
         return points[static_cast<std::size_t>(r.table)][r.index];
     }
     bool online() const { return !device || device->online(); }
