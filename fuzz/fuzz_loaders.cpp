@@ -6,6 +6,7 @@
 #include <fstream>
 #include <string>
 
+#include "vxbridge/app/drivers.hpp"
 #include "vxbridge/config/site_config.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
@@ -22,6 +23,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     vx::core::diagnostics d;
     (void)vx::register_map::load_map(file, d);
     vx::core::diagnostics d2;
-    (void)vx::config::load_site_config(file, d2);
+    (void)vx::config::load_site_config(file, d2, vx::app::drivers());
     return 0;
 }

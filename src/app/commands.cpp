@@ -12,6 +12,7 @@
 #include <functional>
 #include <iostream>
 
+#include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
 #include "vxbridge/app/paths.hpp"
@@ -37,7 +38,7 @@ void print_problems(const core::diagnostics& d) {
 // Loads and checks a config, the maps it names and the driver bindings, without starting.
 std::optional<config::site_config> load_checked(const std::string& file) {
     core::diagnostics d;
-    auto site = config::load_site_config(file, d);
+    auto site = config::load_site_config(file, d, drivers());
     if (d.empty()) {
         try {
             asio::io_context io;
@@ -92,7 +93,7 @@ void reload(gateway& gw, config::site_config& site, const run_overrides& o) {
     log->info("SIGHUP: reloading {}", site.file);
     sd_notify("RELOADING=1");
     core::diagnostics d;
-    auto next = config::load_site_config(site.file, d);
+    auto next = config::load_site_config(site.file, d, drivers());
     if (d.empty()) {
         try {
             asio::io_context probe_io;
@@ -286,7 +287,7 @@ int main(int argc, char** argv) {
         // No probe gateway here: building the real one reports the same binding problems
         // (exit 2) and every map is parsed and bound once, which halves the start-up time.
         core::diagnostics d;
-        auto site = config::load_site_config(config_file, d);
+        auto site = config::load_site_config(config_file, d, drivers());
         if (!d.empty()) {
             print_problems(d);
             return kBadConfig;

@@ -4,11 +4,9 @@
 
 #include <map>
 
+#include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/paths.hpp"
 #include "vxbridge/app/status_device.hpp"
-#include "vxbridge/devices/static_driver/static_device.hpp"
-#include "vxbridge/devices/vebus/vebus_device.hpp"
-#include "vxbridge/devices/xcom/xcom_device.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
@@ -21,13 +19,9 @@ namespace {
 
 std::shared_ptr<devices::device> make_device(const config::device_config& c,
                                              asio::any_io_executor exec) {
-    if (const auto* o = std::get_if<devices::static_options>(&c.options))
-        return std::make_shared<devices::static_device>(c.name, exec, *o);
-    if (const auto* o = std::get_if<devices::vebus_options>(&c.options))
-        return std::make_shared<devices::vebus_device>(c.name, exec, *o);
-    if (const auto* o = std::get_if<devices::xcom_options>(&c.options))
-        return std::make_shared<devices::xcom_device>(c.name, exec, *o);
-    return nullptr;
+    const auto* info = drivers().find(c.driver);
+    if (!info || !c.options) return nullptr;
+    return info->make(c.name, std::move(exec), *c.options);
 }
 
 std::chrono::milliseconds millis(double s) {

@@ -12,6 +12,8 @@
 #include <istream>
 
 #include "vxbridge/devices/vebus/sim_server.hpp"
+#include "vxbridge/devices/vebus/vebus_options.hpp"
+#include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/devices/xcom/xcom_sim_server.hpp"
 
 namespace vx::app {
@@ -144,7 +146,7 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
                                  std::strerror(errno));
     dir_ = tmpl;
     for (auto& [name, dev] : site.devices) {
-        if (auto* o = std::get_if<devices::vebus_options>(&dev.options)) {
+        if (auto* o = devices::options_as<devices::vebus_options>(dev.options)) {
             vebus::sim_server_options so;
             so.link = dir_ + "/" + name + "-mk3";
             auto sim = std::make_shared<vebus::sim_server>(io.get_executor(), so);
@@ -155,7 +157,7 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " +
                              so.link);
         }
-        if (auto* o = std::get_if<devices::xcom_options>(&dev.options)) {
+        if (auto* o = devices::options_as<devices::xcom_options>(dev.options)) {
             // The demo's Studer system: an Xcom-LAN in UDP mode on loopback.
             auto* udp = std::get_if<transport::udp_options>(&o->transport);
             if (!udp)

@@ -23,10 +23,6 @@ namespace {
 using register_map::yaml_fields;
 namespace fs = std::filesystem;
 
-std::chrono::milliseconds millis(double seconds) {
-    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
-}
-
 std::optional<double> seconds(yaml_fields& f, const char* key, double lo, double hi) {
     auto v = f.number(key);
     if (v && (*v < lo || *v > hi)) {
@@ -101,106 +97,8 @@ void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics
     if (!m.listen && !m.rtu) f.error("modbus needs 'listen' or 'rtu' (or both)");
 }
 
-void read_static(yaml_fields& f, device_config& dev) {
-    devices::static_options o;
-    if (auto s = seconds(f, "latency", 0, 60)) o.latency = millis(*s);
-    if (auto b = f.boolean("offline")) o.offline = *b;
-    dev.options = o;
-}
-
-void read_vebus(yaml_fields& f, device_config& dev, const std::string& file, core::diagnostics& d) {
-    devices::vebus_options o;
-    if (auto p = f.text("port", true)) o.port = *p;
-    if (auto s = seconds(f, "timeout", 0.05, 10)) o.timeout = millis(*s);
-    if (auto s = seconds(f, "silence", 1, 120)) o.silence = millis(*s);
-    if (auto s = seconds(f, "offline_after", 1, 3600)) o.offline_after = millis(*s);
-    if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
-    if (auto s = seconds(f, "poll_interval", 0, 60)) o.poll_interval = millis(*s);
-
-    if (f.has("ess")) {
-        yaml_fields e(f.get("ess"), file, d,
-                      {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w"}, "ess");
-        if (e.ok()) {
-            // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
-            if (auto s = seconds(e, "refresh", 0.2, 10)) o.ess.refresh = millis(*s);
-            if (auto s = seconds(e, "setpoint_timeout", 1, 86400))
-                o.ess.setpoint_timeout = millis(*s);
-            if (auto w = e.number("max_charge_w")) o.ess.max_charge_w = *w;
-            if (auto w = e.number("max_feed_w")) o.ess.max_feed_w = *w;
-            if (o.ess.max_charge_w < 0 || o.ess.max_feed_w < 0)
-                e.error("'max_charge_w' and 'max_feed_w' are magnitudes (>= 0)");
-        }
-    }
-    dev.options = o;
-}
-
-// transport: exactly one of {udp: {remote, local}}, {serial: {port, baud, parity, crlf}},
-// {tcp_server: {listen}}, {tcp_client: {connect}}.
-void read_transport(const YAML::Node& n, const std::string& file, core::diagnostics& d,
-                    devices::xcom_options& o) {
-    if (!n.IsMap() || n.size() != 1)
-        return register_map::report(d, file, n,
-                                    "'transport' must be one of {udp: ...}, {serial: ...}, "
-                                    "{tcp_server: ...}, {tcp_client: ...}");
-    const auto kind = register_map::key_text(n.begin()->first);
-    const auto body = n.begin()->second;
-    auto host_port = [&](yaml_fields& f, const char* key, bool required) {
-        auto v = f.text(key, required);
-        if (v && v->rfind(':') == std::string::npos)
-            f.error(f.get(key), std::string("'") + key + "' needs HOST:PORT");
-        return v.value_or("");
-    };
-    if (kind == "udp") {
-        yaml_fields f(body, file, d, {"remote", "local"}, "transport udp");
-        if (f.ok())
-            o.transport =
-                transport::udp_options{host_port(f, "remote", true), host_port(f, "local", true)};
-    } else if (kind == "serial") {
-        yaml_fields f(body, file, d, {"port", "baud", "parity", "stop_bits", "crlf"},
-                      "transport serial");
-        if (!f.ok()) return;
-        transport::serial_options s;
-        if (auto p = f.text("port", true)) s.port = *p;
-        if (auto b = f.integer("baud", 1200, 921600)) s.baud = static_cast<int>(*b);
-        if (auto p = f.choice("parity", {"none", "even", "odd"}))
-            s.parity = static_cast<char>(std::toupper((*p)[0]));
-        if (auto b = f.integer("stop_bits", 1, 2)) s.stop_bits = static_cast<int>(*b);
-        if (auto c = f.boolean("crlf")) s.crlf = *c;
-        o.transport = s;
-    } else if (kind == "tcp_server") {
-        yaml_fields f(body, file, d, {"listen"}, "transport tcp_server");
-        if (f.ok()) o.transport = transport::tcp_server_options{host_port(f, "listen", true)};
-    } else if (kind == "tcp_client") {
-        yaml_fields f(body, file, d, {"connect"}, "transport tcp_client");
-        if (f.ok()) o.transport = transport::tcp_client_options{host_port(f, "connect", true)};
-    } else {
-        register_map::report(
-            d, file, n.begin()->first,
-            "unknown transport '" + kind + "' (udp, serial, tcp_server, tcp_client)");
-    }
-}
-
-void read_xcom(yaml_fields& f, device_config& dev, const std::string& file, core::diagnostics& d) {
-    devices::xcom_options o;
-    if (f.has("transport"))
-        read_transport(f.get("transport"), file, d, o);
-    else
-        f.missing("transport");
-    if (auto s = seconds(f, "timeout", 0.1, 30)) o.timeout = millis(*s);
-    if (auto n = f.integer("retries", 0, 10)) o.retries = static_cast<int>(*n);
-    if (auto s = seconds(f, "min_gap", 0, 10)) o.min_gap = millis(*s);
-    if (auto s = seconds(f, "fast", 0.1, 3600)) o.fast = millis(*s);
-    if (auto s = seconds(f, "slow", 1, 86400)) o.slow = millis(*s);
-    if (auto b = f.boolean("multi_info")) o.multi_info = *b;
-    if (auto s = seconds(f, "idle_after", 1, 86400)) o.idle_after = millis(*s);
-    if (auto s = seconds(f, "idle", 0.1, 86400)) o.idle = millis(*s);
-
-    if (auto s = seconds(f, "offline_after", 1, 3600)) o.offline_after = millis(*s);
-    dev.options = o;
-}
-
 void read_devices(const YAML::Node& n, const std::string& file, core::diagnostics& d,
-                  site_config& site) {
+                  const devices::driver_registry& drivers, site_config& site) {
     if (!n.IsMap()) return register_map::report(d, file, n, "'devices' must map names to devices");
     for (const auto& kv : n) {
         device_config dev;
@@ -209,31 +107,23 @@ void read_devices(const YAML::Node& n, const std::string& file, core::diagnostic
             register_map::report(d, file, kv.first, "a device name must be a plain word");
             continue;
         }
-
         dev.pos = {kv.second.Mark().line + 1, kv.second.Mark().column + 1};
         const auto driver =
             kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"].Scalar() : "";
         const std::string what = "device '" + dev.name + "'";
-        if (driver == "static") {
-            yaml_fields f(kv.second, file, d, {"driver", "latency", "offline"}, what);
-            read_static(f, dev);
-        } else if (driver == "vebus") {
-            yaml_fields f(kv.second, file, d,
-                          {"driver", "port", "timeout", "silence", "offline_after", "slow_every",
-                           "poll_interval", "ess"},
-                          what);
-            if (f.ok()) read_vebus(f, dev, file, d);
-        } else if (driver == "xcom") {
-            yaml_fields f(kv.second, file, d,
-                          {"driver", "transport", "timeout", "retries", "min_gap", "fast", "slow",
-                           "multi_info", "offline_after", "idle_after", "idle"},
-                          what);
-            if (f.ok()) read_xcom(f, dev, file, d);
+        if (const auto* info = drivers.find(driver)) {
+            std::vector<std::string_view> keys{"driver"};
+            keys.insert(keys.end(), info->keys.begin(), info->keys.end());
+            yaml_fields f(kv.second, file, d, std::span<const std::string_view>(keys), what);
+            if (f.ok()) dev.options = info->read_options(f);
         } else {
+            const auto known = drivers.names();
+            std::string list;
+            for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
             register_map::report(
                 d, file, kv.second.IsMap() && kv.second["driver"] ? kv.second["driver"] : kv.second,
-                what + ": unknown driver '" + driver + "' (known: static, vebus, xcom)" +
-                    core::did_you_mean(driver, {"static", "vebus", "xcom"}));
+                what + ": unknown driver '" + driver + "' (known: " + list + ")" +
+                    core::did_you_mean(driver, known));
         }
         dev.driver = driver;
         site.devices.emplace(dev.name, std::move(dev));
@@ -325,12 +215,12 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
 }
 
 void read_site(const YAML::Node& root, const std::string& file, core::diagnostics& diag,
-               site_config& site) {
+               const devices::driver_registry& drivers, site_config& site) {
     yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status"},
                   "a site config");
     if (!f.ok()) return;
     if (f.has("modbus")) read_modbus(f.get("modbus"), file, diag, site.modbus);
-    if (f.has("devices")) read_devices(f.get("devices"), file, diag, site);
+    if (f.has("devices")) read_devices(f.get("devices"), file, diag, drivers, site);
     if (f.has("units"))
         read_units(f.get("units"), file, diag, site);
     else
@@ -353,14 +243,15 @@ void read_site(const YAML::Node& root, const std::string& file, core::diagnostic
 
 }  // namespace
 
-site_config load_site_config(const std::string& file, core::diagnostics& diag) {
+site_config load_site_config(const std::string& file, core::diagnostics& diag,
+                             const devices::driver_registry& drivers) {
     site_config site;
     site.file = file;
     const auto before = diag.problems().size();
     const auto root = register_map::load_yaml_file(file, diag);
     if (diag.problems().size() != before) return site;
     try {
-        read_site(root, file, diag, site);
+        read_site(root, file, diag, drivers, site);
     } catch (const YAML::Exception& e) {  // found by fuzz_loaders: never let yaml-cpp throw out
         diag.add(file, e.mark.line + 1, e.mark.column + 1, "YAML: " + e.msg);
     }

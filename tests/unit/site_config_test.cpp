@@ -5,7 +5,10 @@
 #include <filesystem>
 
 #include "../support/temp_file.hpp"
+#include "vxbridge/app/drivers.hpp"
 #include "vxbridge/config/site_config.hpp"
+#include "vxbridge/devices/static_driver/static_options.hpp"
+#include "vxbridge/register_map/yaml_fields.hpp"
 
 namespace cfg = vx::config;
 
@@ -19,7 +22,7 @@ std::string errors_of(const std::string& config) {
     dir.write("m.yaml", kMap);
     const auto file = dir.write("site.yaml", config);
     vx::core::diagnostics d;
-    cfg::load_site_config(file, d);
+    cfg::load_site_config(file, d, vx::app::drivers());
     std::string s;
     for (const auto& p : d.problems())
         s += std::to_string(p.line) + ":" + std::to_string(p.col) + ": " + p.message + "\n";
@@ -38,7 +41,7 @@ TEST(site_config, loads_and_resolves_maps_next_to_the_config) {
                   "devices:\n  mem: {driver: static, latency: 0.25}\n"
                   "units:\n  - {unit_id: 1, device: mem, map: maps/m.yaml}\nlog: {level: debug}\n");
     vx::core::diagnostics d;
-    const auto site = cfg::load_site_config(file, d);
+    const auto site = cfg::load_site_config(file, d, vx::app::drivers());
     ASSERT_TRUE(d.empty()) << d.to_string();
     EXPECT_EQ(*site.modbus.listen, "127.0.0.1:15020");
     EXPECT_EQ(site.modbus.max_connections, 8u);
@@ -46,7 +49,8 @@ TEST(site_config, loads_and_resolves_maps_next_to_the_config) {
     ASSERT_TRUE(site.modbus.rtu);
     EXPECT_EQ(site.modbus.rtu->parity, 'N');
     EXPECT_EQ(site.modbus.rtu->unit_id, 3);
-    const auto& o = std::get<vx::devices::static_options>(site.devices.at("mem").options);
+    const auto& o =
+        *vx::devices::options_as<vx::devices::static_options>(site.devices.at("mem").options);
     EXPECT_EQ(o.latency, std::chrono::milliseconds(250));
     ASSERT_EQ(site.units.size(), 1u);
     ASSERT_TRUE(site.units[0].map);
@@ -115,7 +119,7 @@ TEST(site_config, unit0_alias_is_auto_off_or_a_unit) {
         const auto file =
             dir.write("site.yaml", "modbus:\n  listen: 127.0.0.1:1\n" + text + "units: []\n");
         vx::core::diagnostics d;
-        const auto site = cfg::load_site_config(file, d);
+        const auto site = cfg::load_site_config(file, d, vx::app::drivers());
         ASSERT_TRUE(d.empty()) << d.to_string();
         EXPECT_EQ(site.modbus.unit0_alias, expected) << text;
     }
@@ -130,7 +134,7 @@ TEST(site_config, map_errors_come_with_the_map_file_position) {
         "site.yaml",
         "devices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bad.yaml}\n");
     vx::core::diagnostics d;
-    cfg::load_site_config(file, d);
+    cfg::load_site_config(file, d, vx::app::drivers());
     ASSERT_EQ(d.problems().size(), 1u) << d.to_string();
     EXPECT_NE(d.problems()[0].file.find("bad.yaml"), std::string::npos);
     EXPECT_EQ(d.problems()[0].line, 5);
@@ -152,7 +156,7 @@ TEST(site_config, parallel_map_loading_reports_in_config_order_and_shares_maps) 
                                 "  - {unit_id: 4, device: mem, map: z.yaml}\n"
                                 "  - {unit_id: 5, device: mem, map: ./m.yaml}\n");
     vx::core::diagnostics d;
-    const auto site = cfg::load_site_config(file, d);
+    const auto site = cfg::load_site_config(file, d, vx::app::drivers());
     ASSERT_EQ(d.problems().size(), 2u) << d.to_string();
     EXPECT_NE(d.problems()[0].file.find("z.yaml"), std::string::npos);
     EXPECT_NE(d.problems()[0].message.find("u99"), std::string::npos);
@@ -168,7 +172,7 @@ TEST(site_config, shipped_configs_load) {
              std::filesystem::path(VXBRIDGE_SOURCE_DIR) / "config")) {
         if (f.path().extension() != ".yaml") continue;
         vx::core::diagnostics d;
-        cfg::load_site_config(f.path().string(), d);
+        cfg::load_site_config(f.path().string(), d, vx::app::drivers());
         EXPECT_TRUE(d.empty()) << f.path() << "\n" << d.to_string();
     }
 }
@@ -181,7 +185,8 @@ TEST(site_config, fuzz_regressions_give_problems_not_crashes) {
     for (const auto& f : std::filesystem::directory_iterator(
              std::filesystem::path(VXBRIDGE_SOURCE_DIR) / "tests" / "regressions")) {
         vx::core::diagnostics d;
-        EXPECT_NO_THROW(cfg::load_site_config(f.path().string(), d)) << f.path();
+        EXPECT_NO_THROW(cfg::load_site_config(f.path().string(), d, vx::app::drivers()))
+            << f.path();
         EXPECT_FALSE(d.empty()) << f.path();
     }
 }
@@ -196,3 +201,39 @@ TEST(site_config, complex_keys_and_scalars_where_maps_belong) {
 }
 
 }  // namespace
+
+// A driver is known to the loader only through the registry: a registration is all it takes.
+TEST(site_config, a_registered_driver_reads_its_own_options) {
+    struct probe_options {
+        long long level = 0;
+        bool operator==(const probe_options&) const = default;
+    };
+    vx::devices::driver_registry registry;
+    vx::devices::driver_info probe;
+    probe.name = "probe";
+    probe.keys = {"level"};
+    probe.read_options = [](vx::register_map::yaml_fields& f) {
+        probe_options o;
+        if (auto l = f.integer("level", 0, 9)) o.level = *l;
+        return std::make_shared<vx::devices::options_of<probe_options>>(o);
+    };
+    registry.add(probe);
+    vx::test::temp_dir dir;
+    dir.write("m.yaml", kMap);
+    const auto good =
+        dir.write("good.yaml", "devices: {p: {driver: probe, level: 7}}\nunits: []\n");
+    vx::core::diagnostics d;
+    const auto site = cfg::load_site_config(good, d, registry);
+    ASSERT_TRUE(d.empty()) << d.to_string();
+    EXPECT_EQ(vx::devices::options_as<probe_options>(site.devices.at("p").options)->level, 7);
+    const auto bad = dir.write("bad.yaml",
+                               "devices: {p: {driver: probe, levle: 7}, q: {driver: static}}\n"
+                               "units: []\n");
+    vx::core::diagnostics d2;
+    cfg::load_site_config(bad, d2, registry);
+    EXPECT_NE(d2.to_string().find("unknown key 'levle' in device 'p' (did you mean 'level'?)"),
+              std::string::npos)
+        << d2.to_string();
+    EXPECT_NE(d2.to_string().find("unknown driver 'static' (known: probe)"), std::string::npos)
+        << d2.to_string();
+}

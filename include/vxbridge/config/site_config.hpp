@@ -5,13 +5,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <variant>
 #include <vector>
 
 #include "vxbridge/core/diagnostics.hpp"
-#include "vxbridge/devices/static_driver/static_options.hpp"
-#include "vxbridge/devices/vebus/vebus_options.hpp"
-#include "vxbridge/devices/xcom/xcom_options.hpp"
+#include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/register_map/register_map.hpp"
 
 namespace vx::config {
@@ -45,10 +42,11 @@ struct device_config {
     std::string name;
     std::string driver;
     register_map::source_pos pos;
-    std::variant<devices::static_options, devices::vebus_options, devices::xcom_options> options;
+    std::shared_ptr<devices::driver_options> options;  // as the driver's reader made them
     // Same device for a reload: same driver and options (where it is written does not matter).
     bool operator==(const device_config& o) const {
-        return name == o.name && driver == o.driver && options == o.options;
+        return name == o.name && driver == o.driver && options && o.options &&
+               options->equals(*o.options);
     }
 };
 
@@ -82,6 +80,8 @@ struct site_config {
 
 // Loads the config and every map it names. Problems go to `diag` (all of them); the result is
 // only meaningful when diag is empty.
-site_config load_site_config(const std::string& file, core::diagnostics& diag);
+// `drivers` reads each device's options (app::drivers() in the product).
+site_config load_site_config(const std::string& file, core::diagnostics& diag,
+                             const devices::driver_registry& drivers);
 
 }  // namespace vx::config

@@ -12,6 +12,7 @@
 
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
+#include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/static_driver/static_options.hpp"
 
 namespace vx::devices {
@@ -34,5 +35,8 @@ class static_device final : public device {
     static_options options_;
     constant_points points_;
 };
+
+// This driver's entry in the registry (app/drivers.cpp).
+driver_info static_driver();
 
 }  // namespace vx::devices

@@ -19,6 +19,7 @@
 
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
+#include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/vebus/mk3_link.hpp"
 #include "vxbridge/devices/vebus/multi_state.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
@@ -104,5 +105,8 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     std::uint64_t cycles_ = 0;
     double cycle_ms_ = 0, utilisation_ = 0;
 };
+
+// This driver's entry in the registry (app/drivers.cpp).
+driver_info vebus_driver();
 
 }  // namespace vx::devices

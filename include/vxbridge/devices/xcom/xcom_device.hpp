@@ -20,6 +20,7 @@
 
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
+#include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/xcom/catalogue.hpp"
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 #include "vxbridge/devices/xcom/xcom_options.hpp"
@@ -127,5 +128,8 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
         std::uint64_t requests = 0, timeouts = 0, busy = 0, unrelated = 0, values = 0;
     } stats_;
 };
+
+// This driver's entry in the registry (app/drivers.cpp).
+driver_info xcom_driver();
 
 }  // namespace vx::devices

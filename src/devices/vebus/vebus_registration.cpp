@@ -1,0 +1,47 @@
+// `driver: vebus` in the registry: its options (ess: as a block) and its factory.
+#include "vxbridge/devices/option_readers.hpp"
+#include "vxbridge/devices/vebus/vebus_device.hpp"
+
+namespace vx::devices {
+
+namespace {
+
+void read_ess(register_map::yaml_fields& f, ess_options& ess) {
+    register_map::yaml_fields e(f.get("ess"), f.file(), f.diag(),
+                                {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w"},
+                                "ess");
+    if (!e.ok()) return;
+    // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
+    if (auto s = read_seconds(e, "refresh", 0.2, 10)) ess.refresh = *s;
+    if (auto s = read_seconds(e, "setpoint_timeout", 1, 86400)) ess.setpoint_timeout = *s;
+    if (auto w = e.number("max_charge_w")) ess.max_charge_w = *w;
+    if (auto w = e.number("max_feed_w")) ess.max_feed_w = *w;
+    if (ess.max_charge_w < 0 || ess.max_feed_w < 0)
+        e.error("'max_charge_w' and 'max_feed_w' are magnitudes (>= 0)");
+}
+
+}  // namespace
+
+driver_info vebus_driver() {
+    driver_info d;
+    d.name = "vebus";
+    d.keys = {"port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"};
+    d.read_options = [](register_map::yaml_fields& f) {
+        vebus_options o;
+        if (auto p = f.text("port", true)) o.port = *p;
+        if (auto s = read_seconds(f, "timeout", 0.05, 10)) o.timeout = *s;
+        if (auto s = read_seconds(f, "silence", 1, 120)) o.silence = *s;
+        if (auto s = read_seconds(f, "offline_after", 1, 3600)) o.offline_after = *s;
+        if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
+        if (auto s = read_seconds(f, "poll_interval", 0, 60)) o.poll_interval = *s;
+        if (f.has("ess")) read_ess(f, o.ess);
+        return std::make_shared<options_of<vebus_options>>(o);
+    };
+    d.make = [](std::string name, boost::asio::any_io_executor exec, const driver_options& o) {
+        return std::make_shared<vebus_device>(std::move(name), std::move(exec),
+                                              options_cast<vebus_options>(o));
+    };
+    return d;
+}
+
+}  // namespace vx::devices
