@@ -1,6 +1,4 @@
-#include <boost/asio/ip/address.hpp>
-
-#include "vxbridge/modbus/tcp_server.hpp"
+#include "vxbridge/modbus/cidr.hpp"
 
 namespace vx::modbus {
 

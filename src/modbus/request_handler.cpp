@@ -8,52 +8,36 @@ namespace vx::modbus {
 
 namespace rm = register_map;
 
-// The one place where an internal failure becomes a Modbus exception code.
-exception_code exception_for(failure f) {
-    switch (f) {
-        case failure::unknown_function:
-        case failure::read_only_mode:
+// The one place where an outcome becomes a Modbus exception code.
+exception_code exception_for(core::outcome o) {
+    using core::outcome;
+    switch (o) {
+        case outcome::unknown_function:
+        case outcome::read_only_mode:
             return exception_code::illegal_function;
-        case failure::unmapped:
-        case failure::not_writable:
+        case outcome::unmapped:
+        case outcome::not_writable:
             return exception_code::illegal_address;
-        case failure::bad_value:
+        case outcome::invalid:
             return exception_code::illegal_value;
-        case failure::device_refused:
+        case outcome::refused:
+        case outcome::ok:  // not an exception; never asked
             return exception_code::device_failure;
-        case failure::device_busy:
+        case outcome::busy:
             return exception_code::busy;
-        case failure::device_offline:
+        case outcome::offline:
             return exception_code::gateway_path_unavailable;
-        case failure::unknown_unit:
-        case failure::device_timeout:
-        case failure::value_missing:
+        case outcome::unknown_unit:
+        case outcome::timeout:
+        case outcome::value_missing:
             return exception_code::gateway_target_failed;
     }
     return exception_code::device_failure;
 }
 
-failure failure_for(core::write_status s) {
-    switch (s) {
-        case core::write_status::refused:
-            return failure::device_refused;
-        case core::write_status::busy:
-            return failure::device_busy;
-        case core::write_status::timeout:
-            return failure::device_timeout;
-        case core::write_status::invalid:
-            return failure::bad_value;
-        case core::write_status::offline:
-            return failure::device_offline;
-        case core::write_status::ok:
-            break;
-    }
-    return failure::device_refused;
-}
-
 namespace {
 
-void fail(std::vector<std::uint8_t>& out, std::uint8_t function, failure f) {
+void fail(std::vector<std::uint8_t>& out, std::uint8_t function, core::outcome f) {
     put_exception(out, function, exception_for(f));
 }
 
@@ -70,8 +54,9 @@ rm::table_kind read_table(std::uint8_t function) {
     }
 }
 
-// Reads r.address/r.quantity into a response PDU (or an exception).
-void read_into(const unit& u, const request& r, std::vector<std::uint8_t>& out) {
+// Reads r.address/r.quantity into a response PDU, or puts the exception and says which.
+std::optional<core::outcome> read_into(const unit& u, const request& r,
+                                       std::vector<std::uint8_t>& out) {
     const auto table = read_table(r.function);
     const auto now = rm::clock::now();
     rm::read_status st;
@@ -85,13 +70,18 @@ void read_into(const unit& u, const request& r, std::vector<std::uint8_t>& out) 
         st = u.image->read_registers(table, r.address, std::span(regs, r.quantity), now);
         if (st == rm::read_status::ok) put_registers(out, r.function, std::span(regs, r.quantity));
     }
-    out.resize(st == rm::read_status::ok ? out.size() : mark);
-    if (st == rm::read_status::illegal_address) return fail(out, r.function, failure::unmapped);
-    if (!u.online()) {
+    std::optional<core::outcome> f;
+    if (st == rm::read_status::illegal_address)
+        f = core::outcome::unmapped;
+    else if (!u.online())
+        f = core::outcome::offline;
+    else if (st == rm::read_status::unavailable)
+        f = core::outcome::value_missing;
+    if (f) {
         out.resize(mark);
-        return fail(out, r.function, failure::device_offline);
+        fail(out, r.function, *f);
     }
-    if (st == rm::read_status::unavailable) fail(out, r.function, failure::value_missing);
+    return f;
 }
 
 struct write_slice {
@@ -101,24 +91,25 @@ struct write_slice {
 
 // Checks a write range against the map: whole values, writable entries, values in range.
 // Pad registers inside the range are skipped, as a GX skips reserved words.
-std::optional<failure> plan_write(const unit& u, const request& r, std::vector<write_slice>& plan) {
+std::optional<core::outcome> plan_write(const unit& u, const request& r,
+                                        std::vector<write_slice>& plan) {
     const bool bits = r.function == fc::write_coil || r.function == fc::write_coils;
     const auto table = bits ? rm::table_kind::coils : rm::table_kind::holding;
     const std::uint32_t end = std::uint32_t{r.write_address} + r.write_quantity;
     for (std::uint32_t a = r.write_address; a < end;) {
         rm::entry_ref ref;
         const auto* e = u.image->entry_covering(table, a, &ref);
-        if (!e || e->address != a || e->end() > end) return failure::unmapped;
+        if (!e || e->address != a || e->end() > end) return core::outcome::unmapped;
         if (e->type != rm::value_type::pad) {
-            if (e->access != rm::access_mode::rw) return failure::not_writable;
+            if (e->access != rm::access_mode::rw) return core::outcome::not_writable;
             const auto words = std::span(r.values).subspan(a - r.write_address, e->width());
             auto d = rm::decode_write(*e, words);
-            if (d.error != rm::decode_error::none) return failure::bad_value;
+            if (d.error != rm::decode_error::none) return core::outcome::invalid;
             plan.push_back({ref, std::move(d.v)});
         }
         a = e->end();
     }
-    if (plan.empty()) return failure::not_writable;
+    if (plan.empty()) return core::outcome::not_writable;
     return std::nullopt;
 }
 
@@ -149,7 +140,7 @@ class write_job final : public pending_write {
         completion done;
     };
 
-    static void finish(const std::shared_ptr<state>& s, std::optional<failure> f) {
+    static void finish(const std::shared_ptr<state>& s, std::optional<core::outcome> f) {
         std::vector<std::uint8_t> out;
         if (f)
             fail(out, s->r.function, *f);
@@ -167,10 +158,10 @@ class write_job final : public pending_write {
         const auto& slice = s->plan[s->next++];
         const auto& point = s->u.point(slice.ref);
         point.writer->write(point.spec, slice.value, [s](core::write_result res) {
-            if (res.status == core::write_status::ok)
+            if (res.status == core::outcome::ok)
                 step(s);
             else
-                finish(s, failure_for(res.status));
+                finish(s, res.status);
         });
     }
 
@@ -196,16 +187,16 @@ std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
     const auto st = decode_request(pdu, r);
     const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
     if (st == decode_status::illegal_function) {
-        fail(out, function, failure::unknown_function);
+        fail(out, function, core::outcome::unknown_function);
         return nullptr;
     }
     const unit* u = router_->find(unit_id);
     if (!u) {
-        fail(out, function, failure::unknown_unit);
+        fail(out, function, core::outcome::unknown_unit);
         return nullptr;
     }
     if (st == decode_status::illegal_value) {
-        fail(out, function, failure::bad_value);
+        fail(out, function, core::outcome::invalid);
         return nullptr;
     }
     if (r.function == fc::encapsulated) {
@@ -220,19 +211,18 @@ std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
 std::unique_ptr<pending_write> request_handler::write(const unit& u, request r,
                                                       std::vector<std::uint8_t>& out) const {
     if (options_.read_only) {
-        fail(out, r.function, failure::read_only_mode);
+        fail(out, r.function, core::outcome::read_only_mode);
         return nullptr;
     }
     std::vector<write_slice> plan;
     auto f = plan_write(u, r, plan);
     if (!f && r.function == fc::read_write) {  // the read half must be valid before writing
         std::vector<std::uint8_t> probe;
-        read_into(u, r, probe);
-        if (probe[0] & 0x80) f = probe[1] == 0x02 ? failure::unmapped : std::optional<failure>{};
+        if (read_into(u, r, probe) == core::outcome::unmapped) f = core::outcome::unmapped;
     }
     for (const auto& slice : plan)
-        if (!f && !u.point(slice.ref).writer) f = failure::not_writable;
-    if (!f && !u.online()) f = failure::device_offline;
+        if (!f && !u.point(slice.ref).writer) f = core::outcome::not_writable;
+    if (!f && !u.online()) f = core::outcome::offline;
     if (f) {
         fail(out, r.function, *f);
         return nullptr;
@@ -250,7 +240,7 @@ void request_handler::device_identification(const unit& u, const request& r,
     const std::uint8_t last = r.device_id_code == 1 ? 2 : 5;
     std::uint8_t first = r.object_id;
     if (r.device_id_code == 4) {
-        if (first > 5) return fail(out, r.function, failure::unmapped);
+        if (first > 5) return fail(out, r.function, core::outcome::unmapped);
     } else if (first > last) {
         first = 0;  // spec: an unknown start object restarts at the category's first
     }

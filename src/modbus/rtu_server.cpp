@@ -95,7 +95,7 @@ void rtu_server::serve(const std::uint8_t* adu, int length) {
             out.insert(out.end(), p.begin(), p.end());
         } else {
             job->abandon();
-            put_exception(out, pdu[0], exception_for(failure::device_timeout));
+            put_exception(out, pdu[0], exception_for(core::outcome::timeout));
         }
     }
     if (out.size() > 1 && (out[1] & 0x80))

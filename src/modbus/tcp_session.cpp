@@ -6,13 +6,14 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 
+#include "vxbridge/modbus/mbap.hpp"
+
 namespace vx::modbus {
 
 namespace asio = boost::asio;
 using std::chrono::steady_clock;
 
 namespace {
-constexpr std::size_t kMbapHeader = 7;              // transaction, protocol, length, unit
 constexpr std::size_t kMaxOutBuffered = 64 * 1024;  // stop reading while a client does not read
 }  // namespace
 
@@ -70,24 +71,23 @@ void tcp_session::on_read(boost::system::error_code ec, std::size_t n) {
 bool tcp_session::process_frames() {
     std::size_t pos = 0;
     bool held_back = false;
-    while (rx_len_ - pos >= kMbapHeader) {
+    while (true) {
+        const auto stream = std::span<const std::uint8_t>(rx_.data() + pos, rx_len_ - pos);
+        const auto next = mbap::split(stream);
+        if (next.status == mbap::split_status::need_more) break;
         if (pending_) {
             held_back = true;  // served when the pending write completes
             break;
         }
-        const std::uint8_t* h = rx_.data() + pos;
-        const unsigned protocol = (h[2] << 8) | h[3];
-        const unsigned length = (h[4] << 8) | h[5];  // unit id + PDU
-        if (protocol != 0 || length < 2 || length > 254) {
+        if (next.status != mbap::split_status::frame) {
             stats_.malformed.fetch_add(1, std::memory_order_relaxed);
-            close(protocol != 0 ? "bad MBAP protocol id" : "bad MBAP length");
+            close(next.status == mbap::split_status::bad_protocol ? "bad MBAP protocol id"
+                                                                  : "bad MBAP length");
             return false;
         }
-        const std::size_t size = 6 + length;
-        if (rx_len_ - pos < size) break;
-        serve(h, size);
+        serve(stream.first(next.size));
         if (closed_) return false;
-        pos += size;
+        pos += next.size;
     }
     if (pos > 0) {
         std::memmove(rx_.data(), rx_.data() + pos, rx_len_ - pos);
@@ -104,21 +104,20 @@ bool tcp_session::process_frames() {
     return true;
 }
 
-void tcp_session::serve(const std::uint8_t* adu, std::size_t size) {
+void tcp_session::serve(std::span<const std::uint8_t> adu) {
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     const std::size_t start = out_.size();
-    out_.insert(out_.end(), adu, adu + kMbapHeader);
+    out_.insert(out_.end(), adu.begin(), adu.begin() + mbap::header_size);
     const auto& handler = server_.handler();
-    auto job = handler.handle(handler.router().tcp_unit(adu[6]),
-                              std::span(adu + kMbapHeader, size - kMbapHeader), out_);
+    auto job =
+        handler.handle(handler.router().tcp_unit(mbap::unit_of(adu)), mbap::pdu_of(adu), out_);
     if (job) {
         out_.resize(start);
-        return start_write_job(std::move(job), adu);
+        return start_write_job(std::move(job), adu.data());
     }
-    const std::size_t pdu_len = out_.size() - start - kMbapHeader;
-    if (out_[start + kMbapHeader] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
-    out_[start + 4] = static_cast<std::uint8_t>((pdu_len + 1) >> 8);
-    out_[start + 5] = static_cast<std::uint8_t>((pdu_len + 1) & 0xFF);
+    if (out_[start + mbap::header_size] & 0x80)
+        stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+    mbap::fix_length(out_, start);
 }
 
 void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std::uint8_t* header) {
@@ -146,11 +145,7 @@ void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std:
 
 void tcp_session::append_response(const std::uint8_t* header,
                                   const std::vector<std::uint8_t>& pdu) {
-    out_.insert(out_.end(), header, header + kMbapHeader);
-    out_.insert(out_.end(), pdu.begin(), pdu.end());
-    const auto len = pdu.size() + 1;
-    out_[out_.size() - pdu.size() - 3] = static_cast<std::uint8_t>(len >> 8);
-    out_[out_.size() - pdu.size() - 2] = static_cast<std::uint8_t>(len & 0xFF);
+    mbap::append_response(out_, std::span(header, mbap::header_size), pdu);
     if (pdu[0] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -160,8 +155,8 @@ void tcp_session::complete(std::uint64_t seq, std::vector<std::uint8_t> pdu) {
     if (closed_ || !pending_ || pending_->seq != seq) return;  // late answer after the deadline
     write_deadline_.cancel();
     if (pdu.empty())
-        pdu = {static_cast<std::uint8_t>(pending_->header[kMbapHeader] | 0x80),
-               static_cast<std::uint8_t>(exception_for(failure::device_timeout))};
+        pdu = {static_cast<std::uint8_t>(pending_->header[mbap::header_size] | 0x80),
+               static_cast<std::uint8_t>(exception_for(core::outcome::timeout))};
     append_response(pending_->header.data(), pdu);
     pending_.reset();
     if (!process_frames()) return;

@@ -21,7 +21,7 @@ class fake_device final : public vx::devices::device {
     void clear_subscriptions() override { listeners.clear(); }
     void write(const vx::core::point_spec&, const vx::core::value&,
                vx::core::write_done done) override {
-        done(vx::core::make_result(vx::core::write_status::ok));
+        done(vx::core::make_result(vx::core::outcome::ok));
     }
     bool online() const override { return true; }
     void publish(double v, clock_t_::time_point t = clock_t_::now()) {

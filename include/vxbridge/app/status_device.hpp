@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "vxbridge/devices/device.hpp"
-#include "vxbridge/modbus/tcp_server.hpp"
+#include "vxbridge/modbus/server_stats.hpp"
 
 namespace vx::app {
 
@@ -29,7 +29,7 @@ class status_device final : public devices::device,
     std::string check_point(const core::point_spec& p) const override;
     void subscribe(const core::point_spec& p, devices::value_listener l) override;
     void write(const core::point_spec&, const core::value&, core::write_done done) override {
-        done({core::write_status::refused, "read-only", {}});
+        done(core::make_result(core::outcome::refused, "read-only"));
     }
     bool online() const override { return true; }
     void clear_subscriptions() override { listeners_.clear(); }

@@ -10,24 +10,33 @@
 
 namespace vx::core {
 
-enum class write_status {
-    ok,       // the device applied the value
-    refused,  // the device answered with a refusal      -> Modbus 0x04
-    busy,     // the device (or its gateway) is busy     -> Modbus 0x06
-    timeout,  // no answer in time                       -> Modbus 0x0B
-    invalid,  // the device says the value is out of range -> Modbus 0x03
-    offline,  // the link is down; nothing was sent      -> Modbus 0x0A
+// What became of a request or a write, from the device's answer to the Modbus exception: one
+// vocabulary on the whole way back (modbus::exception_for is the one mapping to exceptions).
+enum class outcome {
+    ok,
+    // A device's answers (drivers).
+    refused,  // the device answered with a refusal              -> Modbus 0x04
+    busy,     // the device (or its gateway) is busy             -> 0x06
+    timeout,  // no answer in time                               -> 0x0B
+    invalid,  // the value is out of range (device or map)       -> 0x03
+    offline,  // the link is down; nothing was sent              -> 0x0A
+    // The request's own problems (the Modbus side).
+    unknown_function,  // -> 0x01
+    read_only_mode,    // -> 0x01: the gateway is configured read-only
+    unmapped,          // -> 0x02: address not in the map, gap, or a range splitting a value
+    not_writable,      // -> 0x02: write to an `r` register (as a GX does)
+    unknown_unit,      // -> 0x0B
+    value_missing,     // -> 0x0B: a map with `unavailable: exception` has no fresh value
 };
 
 struct write_result {
-    write_status status = write_status::ok;
+    outcome status = outcome::ok;
     std::string detail;  // for logs
-    value applied;       // the value the device reports after the write, if it says
 };
 
-// A result without an applied value, as drivers report most outcomes.
-inline write_result make_result(write_status s, std::string detail = {}) {
-    return {s, std::move(detail), {}};
+// A result, as drivers report it.
+inline write_result make_result(outcome s, std::string detail = {}) {
+    return {s, std::move(detail)};
 }
 
 // Called exactly once per write, from any thread. On ok the driver has already published the

@@ -17,23 +17,9 @@
 
 namespace vx::modbus {
 
-// Why a request failed, before it becomes a Modbus exception (DESIGN.md section 3).
-enum class failure {
-    unknown_function,  // 0x01
-    read_only_mode,    // 0x01: the gateway is configured read-only
-    unmapped,          // 0x02: address not in the map, gap, or a range splitting a value
-    not_writable,      // 0x02: write to an `r` register (as a GX does)
-    bad_value,         // 0x03: quantity, byte count, value outside min/max/enum
-    device_refused,    // 0x04
-    device_busy,       // 0x06
-    device_offline,    // 0x0A: the unit is known but its device cannot be reached
-    unknown_unit,      // 0x0B
-    device_timeout,    // 0x0B: no answer from the device in time
-    value_missing,     // 0x0B: a map with `unavailable: exception` has no fresh value
-};
-
-exception_code exception_for(failure f);
-failure failure_for(core::write_status s);
+// The one mapping from an outcome (a device's answer or the request's own problem) to a Modbus
+// exception (DESIGN.md section 3).
+exception_code exception_for(core::outcome o);
 
 struct identity {
     std::string vendor = "vxbridge";

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "vxbridge/modbus/request_handler.hpp"
-#include "vxbridge/modbus/tcp_server.hpp"
+#include "vxbridge/modbus/server_stats.hpp"
 
 namespace vx::modbus {
 

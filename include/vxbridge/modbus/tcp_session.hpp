@@ -2,9 +2,9 @@
 // Requests of one connection are served one after another: while a write waits for its device,
 // later requests stay buffered, so a read pipelined behind a write sees the written value.
 //
-// MBAP framing is done here on the Asio side rather than by libmodbus: libmodbus's receive path
-// blocks on the socket and its reply path cannot defer a response (see pdu.hpp), so the bytes
-// are framed here and handed to our request handler.
+// MBAP framing (mbap.hpp) is ours rather than libmodbus's: libmodbus's receive path blocks on
+// the socket and its reply path cannot defer a response (see pdu.hpp), so the bytes are framed
+// here and handed to our request handler.
 #pragma once
 
 #include <array>
@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "vxbridge/modbus/request_handler.hpp"
@@ -41,7 +42,7 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t n);
     bool process_frames();  // false when the stream is malformed
-    void serve(const std::uint8_t* adu, std::size_t size);
+    void serve(std::span<const std::uint8_t> adu);
     void start_write_job(std::unique_ptr<pending_write> job, const std::uint8_t* header);
     void complete(std::uint64_t seq, std::vector<std::uint8_t> pdu);
     void append_response(const std::uint8_t* header, const std::vector<std::uint8_t>& pdu);

@@ -11,13 +11,13 @@ namespace asio = boost::asio;
 static_device::static_device(std::string name, asio::any_io_executor exec, static_options options)
     : device(std::move(name)), exec_(std::move(exec)), options_(options) {}
 
-core::write_status static_device::outcome(const core::point_spec& point) {
+core::outcome static_device::outcome(const core::point_spec& point) {
     const auto* w = point.ref.option("write");
-    if (!w || *w == "ok") return core::write_status::ok;
-    if (*w == "refuse") return core::write_status::refused;
-    if (*w == "busy") return core::write_status::busy;
-    if (*w == "timeout") return core::write_status::timeout;
-    return core::write_status::invalid;
+    if (!w || *w == "ok") return core::outcome::ok;
+    if (*w == "refuse") return core::outcome::refused;
+    if (*w == "busy") return core::outcome::busy;
+    if (*w == "timeout") return core::outcome::timeout;
+    return core::outcome::invalid;
 }
 
 std::string static_device::check_point(const core::point_spec& point) const {
@@ -39,15 +39,15 @@ void static_device::subscribe(const core::point_spec& point, value_listener list
 void static_device::write(const core::point_spec& point, const core::value& v,
                           core::write_done done) {
     if (!online())
-        return done(core::make_result(core::write_status::offline, "static device is offline"));
+        return done(core::make_result(core::outcome::offline, "static device is offline"));
     const auto status = outcome(point);
     // A timeout is a device that never answers: the caller's deadline reports it.
-    if (status == core::write_status::timeout) return;
+    if (status == core::outcome::timeout) return;
     auto finish = [this, point, v, status, done = std::move(done)]() mutable {
-        if (status != core::write_status::ok)
+        if (status != core::outcome::ok)
             return done(core::make_result(status, "configured outcome"));
         points_.store(point, v);
-        done({core::write_status::ok, {}, v});
+        done(core::make_result(core::outcome::ok));
     };
     if (options_.latency.count() == 0) return finish();
     auto timer = std::make_shared<asio::steady_timer>(exec_, options_.latency);

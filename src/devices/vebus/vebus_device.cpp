@@ -103,13 +103,13 @@ void vebus_device::subscribe(const core::point_spec& p, value_listener listener)
 void vebus_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
     if (constant_points::handles(p)) {
         constants_.store(p, v);
-        return done(core::make_result(core::write_status::ok));
+        return done(core::make_result(core::outcome::ok));
     }
     // Writes may come from any thread (the RTU server); the link is the io_context's.
     asio::post(exec_,
                [self = shared_from_this(), name = p.ref.key, v, done = std::move(done)]() mutable {
                    if (self->stopping_)
-                       return done(core::make_result(core::write_status::offline, "stopping"));
+                       return done(core::make_result(core::outcome::offline, "stopping"));
                    self->commands_.push_back({std::move(name), std::move(v), std::move(done)});
                    self->idle_.cancel();  // a waiting back-off or pause ends now
                });
@@ -129,7 +129,7 @@ void vebus_device::stop() {
     stopping_ = true;
     link_.close();
     idle_.cancel();
-    for (auto& c : commands_) c.done(core::make_result(core::write_status::offline, "stopping"));
+    for (auto& c : commands_) c.done(core::make_result(core::outcome::offline, "stopping"));
     commands_.clear();
 }
 
@@ -352,25 +352,24 @@ std::uint8_t vebus_device::current_switch() const {
 
 awaitable<void> vebus_device::execute(command& c) {
     const auto num = core::as_double(c.value);
-    if (!num) co_return c.done(core::make_result(core::write_status::invalid, "not a number"));
+    if (!num) co_return c.done(core::make_result(core::outcome::invalid, "not a number"));
     const double v = *num;
-    if (!online_ && !link_.is_open())
-        co_return c.done(core::make_result(core::write_status::offline));
-    core::write_result r = core::make_result(core::write_status::ok);
+    if (!online_ && !link_.is_open()) co_return c.done(core::make_result(core::outcome::offline));
+    core::write_result r = core::make_result(core::outcome::ok);
     if (c.point == "ess_setpoint") {
         if (v > options_.ess.max_charge_w || v < -options_.ess.max_feed_w) {
             log()->warn("{}: ESS setpoint {} W refused (limits -{} .. {} W)", name(), v,
                         options_.ess.max_feed_w, options_.ess.max_charge_w);
-            co_return c.done(core::make_result(core::write_status::invalid, "outside ess limits"));
+            co_return c.done(core::make_result(core::outcome::invalid, "outside ess limits"));
         }
         if (!ess_id_)
-            co_return c.done(core::make_result(core::write_status::refused, "no ESS assistant"));
+            co_return c.done(core::make_result(core::outcome::refused, "no ESS assistant"));
         // A write answered with an exception must not take effect later through the refresh:
         // on failure the bridge goes on refreshing what the last successful write set.
         const auto before = ess_requested_;
         ess_requested_ = v;
         r = co_await send_setpoint(effective_setpoint());
-        if (r.status == core::write_status::ok)
+        if (r.status == core::outcome::ok)
             ess_last_client_ = clock::now();
         else
             ess_requested_ = before;
@@ -379,21 +378,21 @@ awaitable<void> vebus_device::execute(command& c) {
         const bool before = flag;
         flag = v != 0;
         if (ess_requested_ && ess_id_) r = co_await send_setpoint(effective_setpoint());
-        if (r.status != core::write_status::ok) flag = before;
+        if (r.status != core::outcome::ok) flag = before;
     } else if (c.point == "mode") {
-        if (v < 1 || v > 4) co_return c.done(core::make_result(core::write_status::invalid));
+        if (v < 1 || v > 4) co_return c.done(core::make_result(core::outcome::invalid));
         r = co_await send_state(static_cast<std::uint8_t>(v), std::nullopt);
-        if (r.status == core::write_status::ok) mode_ = static_cast<std::uint8_t>(v);
+        if (r.status == core::outcome::ok) mode_ = static_cast<std::uint8_t>(v);
     } else if (c.point == "input_current_limit") {
         r = co_await send_state(current_switch(), static_cast<std::uint16_t>(std::lround(v * 10)));
     } else if (c.point == "sleep") {
         const auto reply = co_await link_.exchange(v != 0 ? vb::sleep_frame() : vb::wake_frame(),
                                                    options_.timeout);
-        if (!reply) r = core::make_result(core::write_status::timeout);
+        if (!reply) r = core::make_result(core::outcome::timeout);
     } else {
-        r = core::make_result(core::write_status::refused, "not writable");
+        r = core::make_result(core::outcome::refused, "not writable");
     }
-    if (r.status == core::write_status::ok) {
+    if (r.status == core::outcome::ok) {
         if (c.point == "ess_setpoint") ess_shown_ = v;
         publish(c.point, c.value);
     }
@@ -405,8 +404,7 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
     const auto ram = static_cast<std::int16_t>(std::clamp(-std::lround(gx_watts), -32767L, 32767L));
     const auto reply =
         co_await link_.exchange(vb::write_ram_request(letter_, *ess_id_, ram), options_.timeout);
-    if (!reply)
-        co_return core::make_result(core::write_status::timeout, "no answer to the ESS write");
+    if (!reply) co_return core::make_result(core::outcome::timeout, "no answer to the ESS write");
     const auto w = vb::parse_winmon(*reply);
     if (!w || w->code != vb::winmon::write_ram_ok) {
         // One line when the refusals start and one when they end, not one per write.
@@ -415,22 +413,22 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
                 "{}: the Multi refuses the ESS setpoint (reply 0x{:02X}; is a GX holding "
                 "VE.Bus?)",
                 name(), w ? w->code : 0);
-        co_return core::make_result(core::write_status::refused, "refused by the Multi");
+        co_return core::make_result(core::outcome::refused, "refused by the Multi");
     }
     if (ess_refusals_ > 0)
         log()->info("{}: the Multi accepts the ESS setpoint again ({} refused)", name(),
                     std::exchange(ess_refusals_, 0));
     last_good_ = ess_last_sent_ = clock::now();
 
-    co_return core::make_result(core::write_status::ok);
+    co_return core::make_result(core::outcome::ok);
 }
 
 awaitable<core::write_result> vebus_device::send_state(std::uint8_t sw,
                                                        std::optional<std::uint16_t> limit) {
     const auto reply = co_await link_.exchange(vb::state_request(sw, limit), options_.timeout);
-    if (!reply) co_return core::make_result(core::write_status::timeout, "no answer to 'S'");
+    if (!reply) co_return core::make_result(core::outcome::timeout, "no answer to 'S'");
     last_good_ = clock::now();
-    co_return core::make_result(core::write_status::ok);
+    co_return core::make_result(core::outcome::ok);
 }
 
 // Refresh the setpoint before the Multi drops it (~15 s), and fall back to 0 W when no client

@@ -31,20 +31,20 @@ std::shared_ptr<spdlog::logger> log() {
 
 // The Modbus answer for a device's error (issue: DATA_TOO_BIG -> 0x03, ACCESS_DENIED and
 // PROPERTY_IS_READ_ONLY -> 0x04, GATEWAY_BUSY -> 0x06, timeout and DEVICE_NOT_FOUND -> 0x0B).
-core::write_status status_of(xc::scom_error e) {
+core::outcome status_of(xc::scom_error e) {
     switch (e) {
         case xc::scom_error::data_too_big:
         case xc::scom_error::data_too_small:
         case xc::scom_error::invalid_data:
         case xc::scom_error::invalid_data_length:
-            return core::write_status::invalid;
+            return core::outcome::invalid;
         case xc::scom_error::gateway_busy:
-            return core::write_status::busy;
+            return core::outcome::busy;
         case xc::scom_error::device_not_found:
         case xc::scom_error::response_timeout:
-            return core::write_status::timeout;
+            return core::outcome::timeout;
         default:
-            return core::write_status::refused;
+            return core::outcome::refused;
     }
 }
 
@@ -163,13 +163,13 @@ void xcom_device::subscribe(const core::point_spec& p, value_listener l) {
 void xcom_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
     if (constant_points::handles(p)) {
         constants_.store(p, v);
-        return done(core::make_result(core::write_status::ok));
+        return done(core::make_result(core::outcome::ok));
     }
     const auto k = key_of(p, nullptr);
-    if (!k) return done(core::make_result(core::write_status::refused));
+    if (!k) return done(core::make_result(core::outcome::refused));
     asio::post(exec_, [self = shared_from_this(), k = *k, persist = p.persist, v,
                        done = std::move(done)]() mutable {
-        if (self->stopping_) return done(core::make_result(core::write_status::offline));
+        if (self->stopping_) return done(core::make_result(core::outcome::offline));
         self->commands_.push_back({k, persist, std::move(v), std::move(done)});
         self->wake_.cancel();
     });
@@ -207,7 +207,7 @@ void xcom_device::stop() {
     wake_.cancel();
     hold_.cancel();
     reply_timer_.cancel();
-    for (auto& c : commands_) c.done(core::make_result(core::write_status::offline, "stopping"));
+    for (auto& c : commands_) c.done(core::make_result(core::outcome::offline, "stopping"));
     commands_.clear();
 }
 
@@ -470,7 +470,7 @@ void xcom_device::count_flash_write(const key& k) {
 awaitable<void> xcom_device::execute(command c) {
     const auto* dp = xc::find_for_address(c.k.address, xc::kind::parameter, c.k.nr);
     const auto v = core::as_double(c.value);
-    if (!dp || !v) co_return c.done(core::make_result(core::write_status::invalid));
+    if (!dp || !v) co_return c.done(core::make_result(core::outcome::invalid));
     const bool flash = c.k.p == prop::value && c.persist;
     const auto prop_id = flash ? xc::property::value_qsp : xc::property::unsaved_value_qsp;
     const double value = dp->signal ? 1.0 : *v;
@@ -483,8 +483,7 @@ awaitable<void> xcom_device::execute(command c) {
     else
         r = co_await write_once(request, dp->format, value);
     if (!r.frame)
-        co_return c.done(
-            core::make_result(r.busy ? core::write_status::busy : core::write_status::timeout));
+        co_return c.done(core::make_result(r.busy ? core::outcome::busy : core::outcome::timeout));
     if (r.frame->is_error()) {
         const auto e = r.frame->error().value_or(xc::scom_error::invalid_frame);
         log()->warn("{}: write of {} at {} refused: {}", name(), c.k.nr, c.k.address,
@@ -496,7 +495,7 @@ awaitable<void> xcom_device::execute(command c) {
     co_await read_one(key{c.k.address, xc::kind::parameter, c.k.nr, c.k.p});
     if (c.k.p == prop::value && !flash)
         co_await read_one(key{c.k.address, xc::kind::parameter, c.k.nr, prop::ram});
-    c.done(core::make_result(core::write_status::ok));
+    c.done(core::make_result(core::outcome::ok));
 }
 
 // A write goes out at most once (GATEWAY_BUSY aside, which means "not done": exchange() retries

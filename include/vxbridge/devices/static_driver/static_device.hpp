@@ -28,7 +28,7 @@ class static_device final : public device {
     bool online() const override { return !options_.offline; }
 
     // The outcome a point's `write:` option asks for.
-    static core::write_status outcome(const core::point_spec& point);
+    static core::outcome outcome(const core::point_spec& point);
 
   private:
     boost::asio::any_io_executor exec_;

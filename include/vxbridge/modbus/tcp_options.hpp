@@ -1,0 +1,20 @@
+// Options of the Modbus TCP server (and, next, of RTU over TCP): limits, deadlines, allow-list.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace vx::modbus {
+
+struct tcp_options {
+    std::string listen = "127.0.0.1:1502";
+    std::size_t max_connections = 256;
+    std::chrono::milliseconds idle_timeout{60'000};  // no request for this long -> close
+    std::chrono::milliseconds frame_timeout{2'000};  // a started frame must complete in this time
+    std::chrono::milliseconds write_timeout{5'000};  // a device must confirm a write in this time
+    std::vector<std::string> allow;                  // CIDRs allowed to connect; empty = anyone
+};
+
+}  // namespace vx::modbus
