@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "vxbridge/transport/backoff.hpp"
 #include "vxbridge/transport/link.hpp"
 
 namespace vx::transport {
@@ -53,23 +54,31 @@ int open_pty_link(const std::string& path, int& slave_fd) {
     return master;
 }
 
-namespace {
+bool link::send(std::span<const std::uint8_t> bytes) {
+    if (!connected()) return false;
+    queue_.emplace_back(bytes.begin(), bytes.end());
+    if (!writing_) write_next();
+    return true;
+}
 
-constexpr auto kMaxBackoff = 8s;
-
-// Shared reconnect back-off: 0.5 s doubling to 8 s.
-class backoff {
-  public:
-    std::chrono::milliseconds next() {
-        const auto d = delay_;
-        delay_ = std::min<std::chrono::milliseconds>(delay_ * 2, kMaxBackoff);
-        return d;
+void link::write_next() {
+    if (queue_.empty()) {
+        writing_ = false;
+        return;
     }
-    void reset() { delay_ = 500ms; }
+    writing_ = true;
+    // The message in flight is kept apart from the queue, which a lost connection clears.
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    // The completion runs only while the link lives (each write_async checks its weak self).
+    write_async(in_flight_, [this](bool ok) {
+        if (ok) counters_.bytes_tx += in_flight_.size();
+        if (!ok) queue_.clear();
+        write_next();
+    });
+}
 
-  private:
-    std::chrono::milliseconds delay_{500};
-};
+namespace {
 
 class serial_link final : public link, public std::enable_shared_from_this<serial_link> {
   public:
@@ -84,15 +93,20 @@ class serial_link final : public link, public std::enable_shared_from_this<seria
     }
     bool connected() const override { return port_.is_open(); }
     std::string describe() const override { return "serial " + o_.port; }
-    bool send(std::span<const std::uint8_t> b) override {
-        if (!port_.is_open()) return false;
-        std::vector<std::uint8_t> out(b.begin(), b.end());
-        if (o_.crlf) out.insert(out.end(), {0x0D, 0x0A});
-        boost::system::error_code ec;
-        asio::write(port_, asio::buffer(out), ec);  // a few dozen bytes: the tty buffer takes them
-        if (ec) return fail(ec.message()), false;
-        counters_.bytes_tx += out.size();
-        return true;
+
+  protected:
+    void write_async(const std::vector<std::uint8_t>& m, std::function<void(bool)> done) override {
+        tx_ = m;
+        if (o_.crlf) tx_.insert(tx_.end(), {0x0D, 0x0A});
+        asio::async_write(port_, asio::buffer(tx_),
+                          [w = weak_from_this(), done = std::move(done)](
+                              boost::system::error_code ec, std::size_t) {
+                              auto s = w.lock();
+                              if (!s) return;
+                              done(!ec);
+                              if (ec && ec != asio::error::operation_aborted && !s->stopped_)
+                                  s->fail(ec.message());
+                          });
     }
 
   private:
@@ -111,6 +125,7 @@ class serial_link final : public link, public std::enable_shared_from_this<seria
         if (!ec)
             port_.set_option(
                 sp::stop_bits(o_.stop_bits == 2 ? sp::stop_bits::two : sp::stop_bits::one), ec);
+        if (!ec) port_.set_option(sp::flow_control(sp::flow_control::none), ec);
         if (ec) return fail(ec.message());
         backoff_.reset();
         report(true, "opened");
@@ -141,6 +156,7 @@ class serial_link final : public link, public std::enable_shared_from_this<seria
     asio::steady_timer timer_;
     serial_options o_;
     std::array<std::uint8_t, 2048> rx_{};
+    std::vector<std::uint8_t> tx_;
     backoff backoff_;
     bool stopped_ = false;
 };
@@ -171,13 +187,15 @@ class udp_link final : public link, public std::enable_shared_from_this<udp_link
         return "udp " + o_.local + " -> " + (o_.remote.empty() ? "sender" : o_.remote);
     }
     asio::ip::udp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
-    bool send(std::span<const std::uint8_t> b) override {
-        if (!socket_.is_open() || !have_peer_) return false;
-        boost::system::error_code ec;
-        socket_.send_to(asio::buffer(b.data(), b.size()), peer_, 0,
-                        ec);  // one datagram = one frame
-        if (!ec) counters_.bytes_tx += b.size();
-        return !ec;
+
+  protected:
+    void write_async(const std::vector<std::uint8_t>& m, std::function<void(bool)> done) override {
+        if (!have_peer_) return done(false);           // nobody to answer yet
+        socket_.async_send_to(asio::buffer(m), peer_,  // one datagram = one frame
+                              [w = weak_from_this(), done = std::move(done)](
+                                  boost::system::error_code ec, std::size_t) {
+                                  if (w.lock()) done(!ec);
+                              });
     }
 
   private:
@@ -210,16 +228,17 @@ class tcp_stream_link : public link {
   public:
     explicit tcp_stream_link(asio::any_io_executor ex) : socket_(ex) {}
     bool connected() const override { return socket_.is_open(); }
-    bool send(std::span<const std::uint8_t> b) override {
-        if (!socket_.is_open()) return false;
-        boost::system::error_code ec;
-        asio::write(socket_, asio::buffer(b.data(), b.size()), ec);
-        if (ec) return false;
-        counters_.bytes_tx += b.size();
-        return true;
-    }
 
   protected:
+    template <class Self>
+    static void write_on(const std::shared_ptr<Self>& self, const std::vector<std::uint8_t>& m,
+                         std::function<void(bool)> done) {
+        asio::async_write(self->socket_, asio::buffer(m),
+                          [w = std::weak_ptr<Self>(self), done = std::move(done)](
+                              boost::system::error_code ec, std::size_t) {
+                              if (w.lock()) done(!ec);
+                          });
+    }
     template <class Self>
     static void read(const std::shared_ptr<Self>& self) {
         self->socket_.async_read_some(
@@ -258,6 +277,11 @@ class tcp_server_link final : public tcp_stream_link,
         socket_.close(ec);
     }
     std::string describe() const override { return "tcp server " + o_.listen; }
+
+  protected:
+    void write_async(const std::vector<std::uint8_t>& m, std::function<void(bool)> done) override {
+        write_on(shared_from_this(), m, std::move(done));
+    }
 
   private:
     void accept() {
@@ -300,6 +324,11 @@ class tcp_client_link final : public tcp_stream_link,
         socket_.close(ec);
     }
     std::string describe() const override { return "tcp client " + o_.connect; }
+
+  protected:
+    void write_async(const std::vector<std::uint8_t>& m, std::function<void(bool)> done) override {
+        write_on(shared_from_this(), m, std::move(done));
+    }
 
   private:
     void connect() {

@@ -6,6 +6,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -25,25 +26,37 @@ class link {
     virtual ~link() = default;
     virtual void start() = 0;
     virtual void stop() = 0;
-    // Sends one message (a frame); false when the link is down (nothing is sent).
-    virtual bool send(std::span<const std::uint8_t> bytes) = 0;
+    // Queues one message (a frame) and returns at once: the bytes go out asynchronously, in
+    // order, never blocking the event loop. False when the link is down (nothing is queued).
+    // Call on the link's executor.
+    bool send(std::span<const std::uint8_t> bytes);
     virtual bool connected() const = 0;
     virtual std::string describe() const = 0;
 
     std::function<void(std::span<const std::uint8_t>)> on_data;
     std::function<void(bool up, const std::string& why)> on_state;
     const link_counters& counters() const { return counters_; }
+    std::size_t queued() const { return queue_.size(); }
 
   protected:
+    // Writes one message asynchronously and calls `done(ok)` on the link's executor when the
+    // kernel took it (or failed); not called again before `done`.
+    virtual void write_async(const std::vector<std::uint8_t>& message,
+                             std::function<void(bool ok)> done) = 0;
     void report(bool up, const std::string& why) {
         if (up && seen_up_) ++counters_.reconnects;
         if (up) seen_up_ = true;
+        if (!up) queue_.clear();  // what was queued for a connection that is gone is dropped
         if (on_state) on_state(up, why);
     }
     link_counters counters_;
 
   private:
+    void write_next();
     bool seen_up_ = false;
+    bool writing_ = false;
+    std::deque<std::vector<std::uint8_t>> queue_;
+    std::vector<std::uint8_t> in_flight_;
 };
 
 std::shared_ptr<link> make_serial_link(boost::asio::any_io_executor exec, serial_options o);

@@ -12,6 +12,7 @@
 
 #include "vxbridge/core/suggest.hpp"
 #include "vxbridge/devices/run_owned.hpp"
+#include "vxbridge/transport/backoff.hpp"
 
 namespace vx::devices {
 
@@ -67,7 +68,7 @@ vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_o
       exec_(exec),
       options_(std::move(options)),
       link_(exec, options_.port),
-      idle_(exec) {
+      commands_(exec) {
     link_.on_unsolicited = [this](const vb::frame& f) {
         if (f.type == vb::frame_type::boot) reinit_ = true;  // the Multi or MK3 restarted
         state_.unsolicited(f);
@@ -110,38 +111,38 @@ void vebus_device::write(const core::point_spec& p, const core::value& v, core::
                [self = shared_from_this(), name = p.ref.key, v, done = std::move(done)]() mutable {
                    if (self->stopping_)
                        return done(core::make_result(core::outcome::offline, "stopping"));
-                   self->commands_.push_back({std::move(name), std::move(v), std::move(done)});
-                   self->idle_.cancel();  // a waiting back-off or pause ends now
+                   // A waiting back-off or pause ends now.
+                   self->commands_.push({std::move(name), std::move(v), std::move(done)});
                });
 }
 
 link_status vebus_device::status() const {
-    const auto& s = link_.stats();
+    const auto s = link_.stats();
     return {online_,           last_good_,   s.requests, s.timeouts,
             s.checksum_errors, s.reconnects, cycle_ms_,  commands_.size()};
 }
 
 void vebus_device::start() {
+    // The link reopens a vanished port by itself (transport back-off); each change wakes the
+    // driver, and each new reason for a failure is logged once.
+    link_.on_state = [w = weak_from_this()](bool up, const std::string& why) {
+        auto self = w.lock();
+        if (!self) return;
+        if (!up && why != self->last_port_error_)
+            log()->warn("{}: {}: {}", self->name(), self->link_.describe(), why);
+        self->last_port_error_ = up ? std::string{} : why;
+        if (up) self->reinit_ = true;  // a reopened port: start over with the MK3
+        self->commands_.wake();
+    };
+    link_.start();
     asio::co_spawn(exec_, run_owned(shared_from_this(), &vebus_device::run), asio::detached);
 }
 
 void vebus_device::stop() {
     stopping_ = true;
-    link_.close();
-    idle_.cancel();
-    for (auto& c : commands_) c.done(core::make_result(core::outcome::offline, "stopping"));
-    commands_.clear();
-}
-
-// A write that arrived while an exchange was on the wire has already tried to cancel the timer
-// (nothing was waiting then): it must not wait out the pause. Before this, such a write waited
-// for the next ESS refresh or poll cycle (bench/vebus_bench.py: 240 and 540 ms instead of 89).
-awaitable<void> vebus_device::pause(std::chrono::milliseconds d) {
-    if (!commands_.empty()) co_return;
-    boost::system::error_code ec;
-
-    idle_.expires_after(d);
-    co_await idle_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    link_.stop();
+    commands_.wake();
+    commands_.fail_all(core::outcome::offline, "stopping");
 }
 
 void vebus_device::set_online(bool up) {
@@ -154,33 +155,20 @@ void vebus_device::set_online(bool up) {
         log()->warn("{}: VE.Bus unreachable on {}: units answer 0x0A", name(), options_.port);
 }
 
-// The link loop: open, initialise, poll; every failure leads back to the top with back-off.
+// The link loop: initialise, poll; every failure leads back to the top with back-off (the port
+// itself is reopened by the transport link).
 awaitable<void> vebus_device::run() {
-    auto backoff = 500ms;
-    bool opened_once = false;
-    std::string last_why;
+    transport::backoff retry;
     while (!stopping_) {
-        if (!link_.is_open() || link_.failed()) {
-            link_.close();
-            std::string why;
-            if (!link_.open(why)) {
-                if (why != last_why)
-                    log()->warn("{}: cannot open {}: {}", name(), options_.port, why);
-                last_why = why;
-            } else {
-                if (opened_once) ++link_.stats().reconnects;
-                opened_once = true;
-                last_why.clear();
-            }
-        }
         bool up = false;
-        if (link_.is_open() && !link_.failed()) up = co_await initialise();
+        reinit_ = false;
+        if (link_.is_open()) up = co_await initialise();
         if (up) {
-            backoff = 500ms;
+            retry.reset();
             reinit_ = false;
             last_good_ = clock::now();
             set_online(true);
-            while (!stopping_ && !reinit_ && !link_.failed()) {
+            while (!stopping_ && !reinit_ && link_.is_open()) {
                 const auto next = clock::now() + options_.poll_interval;
                 const bool ok = co_await cycle();
                 if (!ok) break;
@@ -188,15 +176,14 @@ awaitable<void> vebus_device::run() {
             }
             if (stopping_) break;
             log()->info("{}: re-initialising VE.Bus ({})", name(),
-                        link_.failed() ? "port error"
-                        : reinit_      ? "boot frame or silence"
-                                       : "no answers");
+                        !link_.is_open() ? "port error"
+                        : reinit_        ? "boot frame or silence"
+                                         : "no answers");
         }
         if (clock::now() - last_good_ > options_.offline_after) set_online(false);
         publish();
         co_await run_commands();  // fail fast while down
-        co_await pause(backoff);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, 8s);
+        if (!reinit_) co_await commands_.pause(retry.next());
     }
     set_online(false);
 }
@@ -204,12 +191,13 @@ awaitable<void> vebus_device::run() {
 // Waits for the next cycle; writes that arrive meanwhile are sent at once (write() wakes us),
 // and the ESS setpoint is refreshed on its own schedule, not the poll cycle's.
 awaitable<void> vebus_device::idle_until(clock::time_point next) {
-    while (!stopping_ && !reinit_ && !link_.failed() && clock::now() < next) {
+    while (!stopping_ && !reinit_ && link_.is_open() && clock::now() < next) {
         auto wake = next;
         if (ess_requested_ && ess_id_) wake = std::min(wake, ess_last_sent_ + options_.ess.refresh);
         const auto now = clock::now();
         if (wake > now)
-            co_await pause(std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
+            co_await commands_.pause(
+                std::chrono::duration_cast<std::chrono::milliseconds>(wake - now));
         co_await run_commands();
         co_await ess_housekeeping();
     }
@@ -331,8 +319,7 @@ awaitable<bool> vebus_device::cycle() {
 
 awaitable<void> vebus_device::run_commands() {
     while (!commands_.empty()) {
-        auto c = std::move(commands_.front());
-        commands_.pop_front();
+        auto c = commands_.pop();
         co_await execute(c);
     }
 }
@@ -456,7 +443,7 @@ void vebus_device::publish(const std::string& name, const core::value& v) {
 }
 
 void vebus_device::publish() {
-    const auto& s = link_.stats();
+    const auto s = link_.stats();
     for (const auto& [name, ls] : listeners_) {
         core::value v;
         auto stamp = clock::now();

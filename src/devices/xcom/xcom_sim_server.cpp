@@ -31,11 +31,14 @@ class pty_link final : public transport::link, public std::enable_shared_from_th
     void stop() override { close(); }
     bool connected() const override { return fd_.is_open(); }
     std::string describe() const override { return "pty " + path_; }
-    bool send(std::span<const std::uint8_t> b) override {
-        if (!fd_.is_open()) return false;
-        boost::system::error_code ec;
-        asio::write(fd_, asio::buffer(b.data(), b.size()), ec);
-        return !ec;
+
+  protected:
+    void write_async(const std::vector<std::uint8_t>& m, std::function<void(bool)> done) override {
+        asio::async_write(fd_, asio::buffer(m),
+                          [w = weak_from_this(), done = std::move(done)](
+                              boost::system::error_code ec, std::size_t) {
+                              if (w.lock()) done(!ec);
+                          });
     }
 
   private:

@@ -1,20 +1,23 @@
-// The MK3 serial link: 2400 8N1 through Asio (a pty works the same), one request in flight,
-// replies matched by type and letter, a deadline per request, counters for the status unit.
+// The MK3 link: a transport serial link at 2400 8N1 (a pty works the same; it reopens with the
+// bridge's back-off by itself), MK3 frames parsed off it, one request in flight through the
+// driver skeleton's exchange session (replies matched by type and letter), counters for the
+// status unit.
 #pragma once
 
 #include <utility>  // first: Boost 1.74 awaitable.hpp uses std::exchange without including it
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/serial_port.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "vxbridge/devices/exchange_session.hpp"
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
+#include "vxbridge/transport/link.hpp"
 
 namespace vx::vebus {
 
@@ -29,37 +32,32 @@ class mk3_link {
     mk3_link(boost::asio::any_io_executor exec, std::string port);
     ~mk3_link();
 
-    // Opens the port at 2400 8N1 and starts reading; false (and a reason) when it cannot.
-    bool open(std::string& why);
-    void close();
-    bool is_open() const { return port_.is_open(); }
+    // Opens the port (and keeps reopening it while it fails or vanishes).
+    void start();
+    void stop();
+    bool is_open() const { return link_->connected(); }
+    std::string describe() const { return link_->describe(); }
 
-    // Sends `request` and waits for its reply; nullopt on timeout or a port error. A request
-    // that gets no reply completes with an empty frame once written.
+    // Sends `request` and waits for its reply; nullopt on timeout or with the port down. A
+    // request that gets no reply completes with an empty frame once queued.
     boost::asio::awaitable<std::optional<frame>> exchange(frame request,
                                                           std::chrono::milliseconds timeout);
 
-    // Called for every frame that answers nothing in flight (version frames, boot frames).
+    // Every frame that answers nothing in flight (version frames, boot frames).
     std::function<void(const frame&)> on_unsolicited;
+    // The port opened (up) or failed (down, with why).
+    std::function<void(bool up, const std::string& why)> on_state;
 
-    const link_stats& stats() const { return stats_; }
-    link_stats& stats() { return stats_; }
+    link_stats stats() const;
     clock::time_point last_heard() const { return last_heard_; }
-    bool failed() const { return failed_; }  // the port reported an error: reopen it
 
   private:
-    void do_read();
+    void on_data(std::span<const std::uint8_t> bytes);
 
-    boost::asio::serial_port port_;
-    std::string path_;
-    boost::asio::steady_timer wait_;
+    std::shared_ptr<transport::link> link_;
+    devices::exchange_session<frame> session_;
     frame_parser parser_;
-    std::array<std::uint8_t, 256> rx_{};
-    const frame* waiting_for_ = nullptr;
-    std::optional<frame> reply_;
-    link_stats stats_;
     clock::time_point last_heard_{}, last_byte_{};
-    bool failed_ = false;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

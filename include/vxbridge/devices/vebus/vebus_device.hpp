@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "vxbridge/devices/command_queue.hpp"
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/driver_registry.hpp"
@@ -70,7 +71,6 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     boost::asio::awaitable<core::write_result> send_state(std::uint8_t sw,
                                                           std::optional<std::uint16_t> limit);
     boost::asio::awaitable<void> ess_housekeeping();
-    boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
     boost::asio::awaitable<void> idle_until(clock::time_point next);
 
     void publish();
@@ -85,8 +85,8 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     vebus::multi_state state_;
     constant_points constants_;
     std::map<std::string, std::vector<value_listener>> listeners_;
-    std::deque<command> commands_;
-    boost::asio::steady_timer idle_;
+    command_queue<command> commands_;
+    std::string last_port_error_;
     char letter_ = 'X';  // 'W' if the MK3 ignores X even after the mode-2 'S'
     bool stopping_ = false;
     bool reinit_ = false;

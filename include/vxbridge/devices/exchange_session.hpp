@@ -1,0 +1,85 @@
+// The driver skeleton's request/reply part: one request in flight on a byte link, a deadline,
+// the reply picked out by a predicate, counters. The driver's frame parser offers every frame it
+// decodes; a frame no request waits for stays the driver's (unsolicited: version frames, the
+// Studer portal's traffic). Protocol logic (what to ask, retries on busy) stays in the driver.
+#pragma once
+
+#include <utility>  // first: Boost 1.74 awaitable.hpp uses std::exchange without including it
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+
+#include "vxbridge/transport/link.hpp"
+
+namespace vx::devices {
+
+template <class Frame>
+class exchange_session {
+  public:
+    using matcher = std::function<bool(const Frame&)>;
+    struct counters {
+        std::uint64_t requests = 0, timeouts = 0;
+    };
+
+    explicit exchange_session(boost::asio::any_io_executor exec) : timer_(std::move(exec)) {}
+
+    // Sends `bytes` and waits up to `timeout` for a frame `matches` accepts. nullopt: no such
+    // frame in time, or the link is down (then nothing was sent and no timeout is counted).
+    // Without a matcher the request expects no reply: an empty frame once it is queued.
+    boost::asio::awaitable<std::optional<Frame>> exchange(transport::link& link,
+                                                          std::span<const std::uint8_t> bytes,
+                                                          matcher matches,
+                                                          std::chrono::milliseconds timeout) {
+        if (!link.send(bytes)) co_return std::nullopt;
+        ++counters_.requests;
+        if (!matches) co_return Frame{};
+        reply_.reset();
+        matches_ = std::move(matches);
+        timer_.expires_after(timeout);
+        boost::system::error_code ec;
+        co_await timer_.async_wait(boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        matches_ = nullptr;
+        if (!reply_) {
+            if (!cancelled_) ++counters_.timeouts;
+            cancelled_ = false;
+            co_return std::nullopt;
+        }
+        cancelled_ = false;
+        co_return std::exchange(reply_, std::nullopt);
+    }
+
+    // A decoded frame: true when it answers the request in flight (it is then taken).
+    bool offer(Frame& f) {
+        if (!matches_ || reply_ || !matches_(f)) return false;
+        reply_ = std::move(f);
+        timer_.cancel();
+        return true;
+    }
+
+    // The link went down: the request in flight ends now, without counting a timeout.
+    void cancel() {
+        if (!matches_) return;
+        cancelled_ = true;
+        timer_.cancel();
+    }
+
+    bool waiting() const { return static_cast<bool>(matches_); }
+    const counters& stats() const { return counters_; }
+
+  private:
+    boost::asio::steady_timer timer_;
+    matcher matches_;
+    std::optional<Frame> reply_;
+    bool cancelled_ = false;
+    counters counters_;
+};
+
+}  // namespace vx::devices
