@@ -36,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint8_t> out;
     auto job = f.handler->handle(data[0], std::span(data + 1, size - 1), out);
     if (job) {
-        job->start([&](std::vector<std::uint8_t> pdu) { out = std::move(pdu); });
+        job->start([&](std::vector<std::uint8_t> pdu) { out = std::move(pdu); },
+                   std::chrono::steady_clock::time_point::max());
         f.io.restart();
         f.io.poll();
     }

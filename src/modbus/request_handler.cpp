@@ -120,8 +120,9 @@ class write_job final : public pending_write {
               std::vector<write_slice> plan)
         : state_(std::make_shared<state>(std::move(router), u, std::move(r), std::move(plan))) {}
 
-    void start(completion done) override {
+    void start(completion done, std::chrono::steady_clock::time_point deadline) override {
         state_->done = std::move(done);
+        state_->deadline = deadline;
         step(state_);
     }
     void abandon() override { state_->abandoned = true; }
@@ -138,6 +139,8 @@ class write_job final : public pending_write {
         std::size_t next = 0;
         std::atomic<bool> abandoned{false};
         completion done;
+        std::chrono::steady_clock::time_point deadline =
+            std::chrono::steady_clock::time_point::max();
     };
 
     static void finish(const std::shared_ptr<state>& s, std::optional<core::outcome> f) {
@@ -157,12 +160,15 @@ class write_job final : public pending_write {
         if (s->abandoned) return;
         const auto& slice = s->plan[s->next++];
         const auto& point = s->u.point(slice.ref);
-        point.writer->write(point.spec, slice.value, [s](core::write_result res) {
-            if (res.status == core::outcome::ok)
-                step(s);
-            else
-                finish(s, res.status);
-        });
+        point.writer->write(
+            point.spec, slice.value,
+            [s](core::write_result res) {
+                if (res.status == core::outcome::ok)
+                    step(s);
+                else
+                    finish(s, res.status);
+            },
+            s->deadline);
     }
 
     std::shared_ptr<state> state_;

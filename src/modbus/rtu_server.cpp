@@ -89,7 +89,8 @@ void rtu_server::serve(const std::uint8_t* adu, int length) {
     if (job) {
         auto result = std::make_shared<std::promise<std::vector<std::uint8_t>>>();
         auto future = result->get_future();
-        job->start([result](std::vector<std::uint8_t> p) { result->set_value(std::move(p)); });
+        job->start([result](std::vector<std::uint8_t> p) { result->set_value(std::move(p)); },
+                   std::chrono::steady_clock::now() + options_.write_timeout);
         if (future.wait_for(options_.write_timeout) == std::future_status::ready) {
             auto p = future.get();
             out.insert(out.end(), p.begin(), p.end());

@@ -136,11 +136,13 @@ void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std:
         self->complete(seq, {});  // empty: answered as a device timeout
     });
     auto exec = socket_.get_executor();
-    raw_job->start([w = weak_from_this(), exec, seq](std::vector<std::uint8_t> pdu) {
-        asio::post(exec, [w, seq, pdu = std::move(pdu)]() mutable {
-            if (auto self = w.lock()) self->complete(seq, std::move(pdu));
-        });
-    });
+    raw_job->start(
+        [w = weak_from_this(), exec, seq](std::vector<std::uint8_t> pdu) {
+            asio::post(exec, [w, seq, pdu = std::move(pdu)]() mutable {
+                if (auto self = w.lock()) self->complete(seq, std::move(pdu));
+            });
+        },
+        write_deadline_.expiry());
 }
 
 void tcp_session::append_response(const std::uint8_t* header,

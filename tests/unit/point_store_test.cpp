@@ -19,8 +19,8 @@ class fake_device final : public vx::devices::device {
         listeners.push_back(std::move(l));
     }
     void clear_subscriptions() override { listeners.clear(); }
-    void write(const vx::core::point_spec&, const vx::core::value&,
-               vx::core::write_done done) override {
+    void write(const vx::core::point_spec&, const vx::core::value&, vx::core::write_done done,
+               time_point) override {
         done(vx::core::make_result(vx::core::outcome::ok));
     }
     bool online() const override { return true; }

@@ -60,10 +60,12 @@ class handler_test : public ::testing::Test {
         auto job = handler_->handle(unit, pdu, out);
         if (job) {
             bool done = false;
-            job->start([&](bytes p) {
-                out = std::move(p);
-                done = true;
-            });
+            job->start(
+                [&](bytes p) {
+                    out = std::move(p);
+                    done = true;
+                },
+                std::chrono::steady_clock::time_point::max());
             io_.restart();
             while (!done && io_.run_one() > 0) {
             }
@@ -185,10 +187,12 @@ TEST_F(handler_test, slow_device_completes_later) {
     ASSERT_TRUE(job);
     EXPECT_TRUE(out.empty());
     bool done = false;
-    job->start([&](bytes p) {
-        out = std::move(p);
-        done = true;
-    });
+    job->start(
+        [&](bytes p) {
+            out = std::move(p);
+            done = true;
+        },
+        std::chrono::steady_clock::time_point::max());
     EXPECT_FALSE(done);  // the device has not answered yet
     const auto t0 = std::chrono::steady_clock::now();
     io_.run();
@@ -203,11 +207,31 @@ TEST_F(handler_test, abandoned_write_sends_nothing_more) {
     auto job = handler_->handle(1, bytes{0x10, 0, 10, 0, 3, 6, 0, 9, 0, 0, 0, 10}, out);
     ASSERT_TRUE(job);
     int calls = 0;
-    job->start([&](bytes) { ++calls; });
+    job->start([&](bytes) { ++calls; }, std::chrono::steady_clock::time_point::max());
     job->abandon();  // the caller's deadline passed before the first slice was confirmed
     io_.run();
     EXPECT_EQ(calls, 0);
     EXPECT_EQ(ask({0x03, 0, 11, 0, 2}), (bytes{0x03, 4, 0, 0, 0, 160}));  // second slice never sent
+}
+
+// A write still pending at its client's deadline is not applied: the client is told 0x0B, so
+// the value must not appear later.
+TEST_F(handler_test, a_write_past_its_deadline_is_not_applied) {
+    build({std::chrono::milliseconds(30), false});
+    bytes out;
+    auto job = handler_->handle(1, bytes{0x06, 0, 10, 0, 7}, out);
+    ASSERT_TRUE(job);
+    bool done = false;
+    job->start(
+        [&](bytes p) {
+            out = std::move(p);
+            done = true;
+        },
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(5));
+    io_.run();
+    ASSERT_TRUE(done);
+    EXPECT_EQ(out, (bytes{0x86, 0x0B}));
+    EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0, 0}));  // still 0
 }
 
 }  // namespace

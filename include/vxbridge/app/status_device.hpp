@@ -28,7 +28,8 @@ class status_device final : public devices::device,
     static std::vector<std::string> point_names();
     std::string check_point(const core::point_spec& p) const override;
     void subscribe(const core::point_spec& p, devices::value_listener l) override;
-    void write(const core::point_spec&, const core::value&, core::write_done done) override {
+    void write(const core::point_spec&, const core::value&, core::write_done done,
+               time_point) override {
         done(core::make_result(core::outcome::refused, "read-only"));
     }
     bool online() const override { return true; }

@@ -2,6 +2,7 @@
 // modbus never includes devices; app connects the two through this interface).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -46,8 +47,13 @@ using write_done = std::function<void(write_result)>;
 // Something that accepts point writes: a device driver.
 class point_writer {
   public:
+    using time_point = std::chrono::steady_clock::time_point;
     virtual ~point_writer() = default;
-    virtual void write(const point_spec& point, const value& v, write_done done) = 0;
+    // `deadline`: when the client stops waiting (it is then told 0x0B). A write still queued
+    // at its deadline is answered `timeout` and never sent, so no write takes effect after its
+    // client was told it failed; time_point::max() = no deadline.
+    virtual void write(const point_spec& point, const value& v, write_done done,
+                       time_point deadline) = 0;
     // False while the device cannot be reached; reads of its units then answer 0x0A.
     virtual bool online() const = 0;
 };

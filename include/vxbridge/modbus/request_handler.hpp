@@ -39,7 +39,8 @@ class pending_write {
   public:
     using completion = std::function<void(std::vector<std::uint8_t> pdu)>;
     virtual ~pending_write() = default;
-    virtual void start(completion done) = 0;
+    // `deadline`: when the caller stops waiting (it answers 0x0B then).
+    virtual void start(completion done, std::chrono::steady_clock::time_point deadline) = 0;
     // The caller gave up (deadline passed): commands not yet sent are not sent.
     virtual void abandon() = 0;
 };

@@ -37,15 +37,17 @@ void static_device::subscribe(const core::point_spec& point, value_listener list
 }
 
 void static_device::write(const core::point_spec& point, const core::value& v,
-                          core::write_done done) {
+                          core::write_done done, time_point deadline) {
     if (!online())
         return done(core::make_result(core::outcome::offline, "static device is offline"));
     const auto status = outcome(point);
     // A timeout is a device that never answers: the caller's deadline reports it.
     if (status == core::outcome::timeout) return;
-    auto finish = [this, point, v, status, done = std::move(done)]() mutable {
+    auto finish = [this, point, v, status, done = std::move(done), deadline]() mutable {
         if (status != core::outcome::ok)
             return done(core::make_result(status, "configured outcome"));
+        if (std::chrono::steady_clock::now() >= deadline)  // its client was told 0x0B
+            return done(core::make_result(core::outcome::timeout, "client gave up"));
         points_.store(point, v);
         done(core::make_result(core::outcome::ok));
     };

@@ -68,7 +68,8 @@ vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_o
       exec_(exec),
       options_(std::move(options)),
       link_(exec, options_.port),
-      commands_(exec) {
+      commands_(exec),
+      ess_({options_.ess.refresh, options_.ess.setpoint_timeout}) {
     link_.on_unsolicited = [this](const vb::frame& f) {
         if (f.type == vb::frame_type::boot) reinit_ = true;  // the Multi or MK3 restarted
         state_.unsolicited(f);
@@ -101,19 +102,19 @@ void vebus_device::subscribe(const core::point_spec& p, value_listener listener)
     listeners_[p.ref.key].push_back(std::move(listener));
 }
 
-void vebus_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
+void vebus_device::write(const core::point_spec& p, const core::value& v, core::write_done done,
+                         time_point deadline) {
     if (constant_points::handles(p)) {
         constants_.store(p, v);
         return done(core::make_result(core::outcome::ok));
     }
     // Writes may come from any thread (the RTU server); the link is the io_context's.
-    asio::post(exec_,
-               [self = shared_from_this(), name = p.ref.key, v, done = std::move(done)]() mutable {
-                   if (self->stopping_)
-                       return done(core::make_result(core::outcome::offline, "stopping"));
-                   // A waiting back-off or pause ends now.
-                   self->commands_.push({std::move(name), std::move(v), std::move(done)});
-               });
+    asio::post(exec_, [self = shared_from_this(), name = p.ref.key, v, done = std::move(done),
+                       deadline]() mutable {
+        if (self->stopping_) return done(core::make_result(core::outcome::offline, "stopping"));
+        // A waiting back-off or pause ends now.
+        self->commands_.push({std::move(name), std::move(v), std::move(done), deadline});
+    });
 }
 
 link_status vebus_device::status() const {
@@ -193,7 +194,8 @@ awaitable<void> vebus_device::run() {
 awaitable<void> vebus_device::idle_until(clock::time_point next) {
     while (!stopping_ && !reinit_ && link_.is_open() && clock::now() < next) {
         auto wake = next;
-        if (ess_requested_ && ess_id_) wake = std::min(wake, ess_last_sent_ + options_.ess.refresh);
+        if (const auto refresh = ess_.next_refresh(); refresh && ess_id_)
+            wake = std::min(wake, *refresh);
         const auto now = clock::now();
         if (wake > now)
             co_await commands_.pause(
@@ -273,9 +275,8 @@ awaitable<void> vebus_device::scan_assistants() {
     if (!ess_id_) co_return;
     const std::uint8_t ids[] = {*ess_id_};
     const bool read = co_await ask(vb::read_ram_request(letter_, ids));
-    if (read && !ess_requested_)
-        if (const auto raw = state_.ram_raw(*ess_id_))
-            ess_shown_ = -static_cast<std::int16_t>(*raw);
+    if (read && !ess_.holding())
+        if (const auto raw = state_.ram_raw(*ess_id_)) ess_.show(-static_cast<std::int16_t>(*raw));
 }
 
 // One poll step; queued writes go first (they jump the poll queue).
@@ -324,12 +325,6 @@ awaitable<void> vebus_device::run_commands() {
     }
 }
 
-double vebus_device::effective_setpoint() const {
-    const double v = ess_requested_.value_or(0.0);
-    if ((disable_charge_ && v > 0) || (disable_feed_ && v < 0)) return 0.0;
-    return v;
-}
-
 std::uint8_t vebus_device::current_switch() const {
     if (mode_) return *mode_;
     const auto sw = state_.values().switch_register.value_or(0x30);
@@ -342,6 +337,8 @@ awaitable<void> vebus_device::execute(command& c) {
     if (!num) co_return c.done(core::make_result(core::outcome::invalid, "not a number"));
     const double v = *num;
     if (!online_ && !link_.is_open()) co_return c.done(core::make_result(core::outcome::offline));
+    if (clock::now() >= c.deadline)  // its client was told 0x0B: never send it now
+        co_return c.done(core::make_result(core::outcome::timeout, "client gave up"));
     core::write_result r = core::make_result(core::outcome::ok);
     if (c.point == "ess_setpoint") {
         if (v > options_.ess.max_charge_w || v < -options_.ess.max_feed_w) {
@@ -353,19 +350,22 @@ awaitable<void> vebus_device::execute(command& c) {
             co_return c.done(core::make_result(core::outcome::refused, "no ESS assistant"));
         // A write answered with an exception must not take effect later through the refresh:
         // on failure the bridge goes on refreshing what the last successful write set.
-        const auto before = ess_requested_;
-        ess_requested_ = v;
-        r = co_await send_setpoint(effective_setpoint());
+        r = co_await send_setpoint(ess_.request(v));
+        // Confirmed after its client gave up (0x0B): the refresh puts back what the last
+        // successful write set, so the Multi ends on what clients were told.
+        if (r.status == core::outcome::ok && clock::now() >= c.deadline)
+            r = core::make_result(core::outcome::timeout, "confirmed after the client gave up");
         if (r.status == core::outcome::ok)
-            ess_last_client_ = clock::now();
+            ess_.confirm(clock::now(), true);
         else
-            ess_requested_ = before;
+            ess_.roll_back();
     } else if (c.point == "ess_disable_charge" || c.point == "ess_disable_feedin") {
-        auto& flag = c.point == "ess_disable_charge" ? disable_charge_ : disable_feed_;
-        const bool before = flag;
-        flag = v != 0;
-        if (ess_requested_ && ess_id_) r = co_await send_setpoint(effective_setpoint());
-        if (r.status != core::outcome::ok) flag = before;
+        const auto send = ess_.block(c.point == "ess_disable_charge", v != 0);
+        if (send && ess_id_) r = co_await send_setpoint(*send);
+        if (r.status == core::outcome::ok)
+            ess_.confirm(clock::now(), false);
+        else
+            ess_.roll_back();
     } else if (c.point == "mode") {
         if (v < 1 || v > 4) co_return c.done(core::make_result(core::outcome::invalid));
         r = co_await send_state(static_cast<std::uint8_t>(v), std::nullopt);
@@ -379,10 +379,7 @@ awaitable<void> vebus_device::execute(command& c) {
     } else {
         r = core::make_result(core::outcome::refused, "not writable");
     }
-    if (r.status == core::outcome::ok) {
-        if (c.point == "ess_setpoint") ess_shown_ = v;
-        publish(c.point, c.value);
-    }
+    if (r.status == core::outcome::ok) publish(c.point, c.value);
     c.done(std::move(r));
 }
 
@@ -405,7 +402,8 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
     if (ess_refusals_ > 0)
         log()->info("{}: the Multi accepts the ESS setpoint again ({} refused)", name(),
                     std::exchange(ess_refusals_, 0));
-    last_good_ = ess_last_sent_ = clock::now();
+    last_good_ = clock::now();
+    ess_.sent(last_good_);
 
     co_return core::make_result(core::outcome::ok);
 }
@@ -421,18 +419,22 @@ awaitable<core::write_result> vebus_device::send_state(std::uint8_t sw,
 // Refresh the setpoint before the Multi drops it (~15 s), and fall back to 0 W when no client
 // has written it for ess.setpoint_timeout; then stop refreshing so the assistant times out.
 awaitable<void> vebus_device::ess_housekeeping() {
-    if (!ess_requested_ || !ess_id_) co_return;
-    const auto now = clock::now();
-    if (now - ess_last_client_ > options_.ess.setpoint_timeout) {
-        log()->warn("{}: no Modbus write of the ESS setpoint for {} s: falling back to 0 W", name(),
-                    std::chrono::duration_cast<std::chrono::seconds>(options_.ess.setpoint_timeout)
-                        .count());
-        ess_requested_.reset();
-        ess_shown_ = 0;
-        co_await send_setpoint(0);
-        co_return;
+    if (!ess_id_) co_return;
+    switch (ess_.due(clock::now())) {
+        case vb::ess_hold::action::fall_back:
+            log()->warn(
+                "{}: no Modbus write of the ESS setpoint for {} s: falling back to 0 W", name(),
+                std::chrono::duration_cast<std::chrono::seconds>(options_.ess.setpoint_timeout)
+                    .count());
+            ess_.fall_back();
+            co_await send_setpoint(0);
+            break;
+        case vb::ess_hold::action::refresh:
+            co_await send_setpoint(ess_.effective());
+            break;
+        case vb::ess_hold::action::none:
+            break;
     }
-    if (now - ess_last_sent_ >= options_.ess.refresh) co_await send_setpoint(effective_setpoint());
 }
 
 void vebus_device::publish(const std::string& name, const core::value& v) {
@@ -448,11 +450,11 @@ void vebus_device::publish() {
         core::value v;
         auto stamp = clock::now();
         if (name == "ess_setpoint")
-            v = ess_shown_;
+            v = ess_.shown();
         else if (name == "ess_disable_charge")
-            v = std::int64_t{disable_charge_};
+            v = std::int64_t{ess_.charge_blocked()};
         else if (name == "ess_disable_feedin")
-            v = std::int64_t{disable_feed_};
+            v = std::int64_t{ess_.feed_blocked()};
         else if (name == "mode")
             v = std::int64_t{current_switch()};
         else if (name == "sleep")

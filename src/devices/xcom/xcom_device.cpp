@@ -77,9 +77,9 @@ xcom_device::xcom_device(std::string name, asio::any_io_executor exec, xcom_opti
     : device(std::move(name)),
       exec_(exec),
       options_(std::move(options)),
-      wake_(exec),
-      hold_(exec),
-      reply_timer_(exec) {
+      session_(exec),
+      commands_(exec),
+      hold_(exec) {
     multi_info_ok_ = options_.multi_info;
 }
 
@@ -160,7 +160,8 @@ void xcom_device::subscribe(const core::point_spec& p, value_listener l) {
     if (p.last_read) pt.demand.push_back(p.last_read);
 }
 
-void xcom_device::write(const core::point_spec& p, const core::value& v, core::write_done done) {
+void xcom_device::write(const core::point_spec& p, const core::value& v, core::write_done done,
+                        time_point deadline) {
     if (constant_points::handles(p)) {
         constants_.store(p, v);
         return done(core::make_result(core::outcome::ok));
@@ -168,18 +169,18 @@ void xcom_device::write(const core::point_spec& p, const core::value& v, core::w
     const auto k = key_of(p, nullptr);
     if (!k) return done(core::make_result(core::outcome::refused));
     asio::post(exec_, [self = shared_from_this(), k = *k, persist = p.persist, v,
-                       done = std::move(done)]() mutable {
+                       done = std::move(done), deadline]() mutable {
         if (self->stopping_) return done(core::make_result(core::outcome::offline));
-        self->commands_.push_back({k, persist, std::move(v), std::move(done)});
-        self->wake_.cancel();
+        // Ends a pause.
+        self->commands_.push({k, persist, std::move(v), std::move(done), deadline});
     });
 }
 
 link_status xcom_device::status() const {
     return {online_,
             last_good_,
-            stats_.requests,
-            stats_.timeouts,
+            session_.stats().requests,
+            session_.stats().timeouts,
             parser_.checksum_errors(),
             link_ ? link_->counters().reconnects : 0,
             pass_ms_,
@@ -194,7 +195,7 @@ void xcom_device::start() {
             log()->info("{}: link up ({}: {})", name(), link_->describe(), why);
         else
             log()->warn("{}: link down ({}: {})", name(), link_->describe(), why);
-        wake_.cancel();
+        commands_.wake();
         hold_.cancel();
     };
     link_->start();
@@ -204,34 +205,21 @@ void xcom_device::start() {
 void xcom_device::stop() {
     stopping_ = true;
     if (link_) link_->stop();
-    wake_.cancel();
+    commands_.wake();
     hold_.cancel();
-    reply_timer_.cancel();
-    for (auto& c : commands_) c.done(core::make_result(core::outcome::offline, "stopping"));
-    commands_.clear();
+    session_.cancel();
+    commands_.fail_all(core::outcome::offline, "stopping");
 }
 
 // Frames from the link: the awaited response, or something else (the portal's traffic).
 void xcom_device::on_data(std::span<const std::uint8_t> bytes) {
     parser_.feed(bytes);
     while (auto f = parser_.next()) {
-        if (waiting_ && !reply_ && xc::is_response_to(*waiting_, *f)) {
-            reply_ = std::move(*f);
-            reply_timer_.cancel();
-        } else {
+        if (!session_.offer(*f)) {
             ++stats_.unrelated;
             log()->trace("{}: unrelated frame from {} (object {})", name(), f->src, f->object_id);
         }
     }
-}
-
-// A write that arrived during an exchange has already tried to cancel the timer (nothing was
-// waiting then): it must not wait out the pause.
-awaitable<void> xcom_device::pause(std::chrono::milliseconds d) {
-    if (!commands_.empty()) co_return;
-    boost::system::error_code ec;
-    wake_.expires_after(d);
-    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 awaitable<void> xcom_device::hold(std::chrono::milliseconds d) {
@@ -250,26 +238,14 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
         if (gap > clock::duration::zero())
             co_await hold(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
         if (!link_->connected()) co_return out;
-        reply_.reset();
-        waiting_ = &request;
-        ++stats_.requests;
         last_request_ = clock::now();
-        const auto bytes = xc::encode(request);
-        if (!link_->send(bytes)) {
-            waiting_ = nullptr;
-            co_return out;
-        }
-        boost::system::error_code ec;
         log()->trace("{}: request to {} object {} property {}", name(), request.dst,
                      request.object_id, request.property_id);
-        if (!reply_) {
-            reply_timer_.expires_after(options_.timeout);
-
-            co_await reply_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        }
-        waiting_ = nullptr;
-        if (!reply_) {
-            ++stats_.timeouts;
+        auto answer = co_await session_.exchange(
+            *link_, xc::encode(request),
+            [&request](const xc::frame& f) { return xc::is_response_to(request, f); },
+            options_.timeout);
+        if (!answer) {
             ++attempt;
             ++unanswered_;
             update_online();  // offline after offline_after, even in the middle of a pass
@@ -279,7 +255,7 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
         }
         last_good_ = clock::now();
         unanswered_ = 0;
-        if (reply_->error() == xc::scom_error::gateway_busy) {
+        if (answer->error() == xc::scom_error::gateway_busy) {
             ++stats_.busy;
             ++busy;
             out.busy = true;
@@ -289,12 +265,12 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
                 co_await hold(busy_wait);
             } else {
                 if (!commands_.empty()) co_return out;
-                co_await pause(busy_wait);
+                co_await commands_.pause(busy_wait);
             }
             busy_wait *= 2;
             continue;
         }
-        out.frame = std::move(reply_);
+        out.frame = std::move(answer);
         out.busy = false;
         update_online();
         co_return out;
@@ -450,11 +426,7 @@ awaitable<void> xcom_device::discover() {
 }
 
 awaitable<void> xcom_device::run_commands() {
-    while (!commands_.empty()) {
-        auto c = std::move(commands_.front());
-        commands_.pop_front();
-        co_await execute(std::move(c));
-    }
+    while (!commands_.empty()) co_await execute(commands_.pop());
 }
 
 void xcom_device::count_flash_write(const key& k) {
@@ -471,6 +443,8 @@ awaitable<void> xcom_device::execute(command c) {
     const auto* dp = xc::find_for_address(c.k.address, xc::kind::parameter, c.k.nr);
     const auto v = core::as_double(c.value);
     if (!dp || !v) co_return c.done(core::make_result(core::outcome::invalid));
+    if (clock::now() >= c.deadline)  // its client was told 0x0B: never send it now
+        co_return c.done(core::make_result(core::outcome::timeout, "client gave up"));
     const bool flash = c.k.p == prop::value && c.persist;
     const auto prop_id = flash ? xc::property::value_qsp : xc::property::unsaved_value_qsp;
     const double value = dp->signal ? 1.0 : *v;
@@ -539,7 +513,7 @@ awaitable<void> xcom_device::run() {
     while (!stopping_) {
         if (!link_->connected()) {
             co_await run_commands();  // fail fast while the link is down
-            co_await pause(500ms);
+            co_await commands_.pause(500ms);
         } else {
             if (!discovered) {
                 co_await discover();
@@ -552,15 +526,15 @@ awaitable<void> xcom_device::run() {
         }
         update_online();
         publish_named("link_up", std::int64_t{online_.load()});
-        publish_named("link_requests", static_cast<std::int64_t>(stats_.requests));
-        publish_named("link_timeouts", static_cast<std::int64_t>(stats_.timeouts));
+        publish_named("link_requests", static_cast<std::int64_t>(session_.stats().requests));
+        publish_named("link_timeouts", static_cast<std::int64_t>(session_.stats().timeouts));
         publish_named("link_busy", static_cast<std::int64_t>(stats_.busy));
         publish_named("link_checksum_errors", static_cast<std::int64_t>(parser_.checksum_errors()));
         publish_named("link_reconnects", static_cast<std::int64_t>(link_->counters().reconnects));
         publish_named("link_values", static_cast<std::int64_t>(stats_.values));
         publish_named("pending_messages", std::int64_t{0});
         for (const auto& [n, c] : device_counts_) publish_named(n, std::int64_t{c});
-        if (!stopping_ && link_->connected()) co_await pause(100ms);
+        if (!stopping_ && link_->connected()) co_await commands_.pause(100ms);
     }
 }
 

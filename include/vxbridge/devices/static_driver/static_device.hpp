@@ -23,7 +23,8 @@ class static_device final : public device {
 
     std::string check_point(const core::point_spec& point) const override;
     void subscribe(const core::point_spec& point, value_listener listener) override;
-    void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
+    void write(const core::point_spec& point, const core::value& v, core::write_done done,
+               time_point deadline) override;
     void clear_subscriptions() override { points_.clear_listeners(); }
     bool online() const override { return !options_.offline; }
 

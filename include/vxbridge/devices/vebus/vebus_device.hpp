@@ -21,6 +21,7 @@
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/driver_registry.hpp"
+#include "vxbridge/devices/vebus/ess_hold.hpp"
 #include "vxbridge/devices/vebus/mk3_link.hpp"
 #include "vxbridge/devices/vebus/multi_state.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
@@ -34,7 +35,8 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
 
     std::string check_point(const core::point_spec& point) const override;
     void subscribe(const core::point_spec& point, value_listener listener) override;
-    void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
+    void write(const core::point_spec& point, const core::value& v, core::write_done done,
+               time_point deadline) override;
     bool online() const override { return online_; }
     void clear_subscriptions() override {
         listeners_.clear();
@@ -57,6 +59,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
         std::string point;
         core::value value;
         core::write_done done;
+        clock::time_point deadline;  // the client stops waiting then
     };
 
     boost::asio::awaitable<void> run();
@@ -77,7 +80,6 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     void publish(const std::string& name, const core::value& v);
     void set_online(bool up);
     std::uint8_t current_switch() const;
-    double effective_setpoint() const;
 
     boost::asio::any_io_executor exec_;
     vebus_options options_;
@@ -95,11 +97,8 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
 
     // ESS (mode 3) state, GX sign: + = charge from the grid.
     std::optional<std::uint8_t> ess_id_;
-    std::optional<double> ess_requested_;  // what clients asked for; nullopt = not controlling
-    double ess_shown_ = 0;                 // what register 37 reads: last command, or the Multi's
-    clock::time_point ess_last_client_{}, ess_last_sent_{};
-    std::uint64_t ess_refusals_ = 0;  // consecutive refusals of the setpoint by the Multi
-    bool disable_charge_ = false, disable_feed_ = false;
+    vebus::ess_hold ess_;
+    std::uint64_t ess_refusals_ = 0;    // consecutive refusals of the setpoint by the Multi
     std::optional<std::uint8_t> mode_;  // last switch state we set
 
     std::uint64_t cycles_ = 0;

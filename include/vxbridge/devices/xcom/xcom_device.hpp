@@ -18,9 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "vxbridge/devices/command_queue.hpp"
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/driver_registry.hpp"
+#include "vxbridge/devices/exchange_session.hpp"
 #include "vxbridge/devices/xcom/catalogue.hpp"
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 #include "vxbridge/devices/xcom/xcom_options.hpp"
@@ -35,7 +37,8 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
 
     std::string check_point(const core::point_spec& point) const override;
     void subscribe(const core::point_spec& point, value_listener listener) override;
-    void write(const core::point_spec& point, const core::value& v, core::write_done done) override;
+    void write(const core::point_spec& point, const core::value& v, core::write_done done,
+               time_point deadline) override;
     bool online() const override { return online_; }
     void clear_subscriptions() override {
         points_.clear();
@@ -72,6 +75,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
         bool persist;
         core::value value;
         core::write_done done;
+        clock::time_point deadline;  // the client stops waiting then
     };
     struct reply {
         std::optional<xcom::frame> frame;  // nullopt: no answer in time
@@ -90,8 +94,6 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     boost::asio::awaitable<void> discover();
     boost::asio::awaitable<void> run_commands();
     boost::asio::awaitable<void> execute(command c);
-    // Between passes: ends early for a write (or at once if one is queued) or a link change.
-    boost::asio::awaitable<void> pause(std::chrono::milliseconds d);
     // Inside an exchange (min_gap, a write's GATEWAY_BUSY back-off): writes do not shorten it.
 
     boost::asio::awaitable<void> hold(std::chrono::milliseconds d);
@@ -111,10 +113,9 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     constant_points constants_;
     std::map<key, point> points_;
     std::map<std::string, std::vector<value_listener>> named_;  // {xcom: NAME}
-    std::deque<command> commands_;
-    boost::asio::steady_timer wake_, hold_, reply_timer_;
-    const xcom::frame* waiting_ = nullptr;
-    std::optional<xcom::frame> reply_;
+    exchange_session<xcom::frame> session_;
+    command_queue<command> commands_;  // its pause ends early for a write or a link change
+    boost::asio::steady_timer hold_;
     bool stopping_ = false;
     bool multi_info_ok_ = true;
     std::uint16_t request_id_ = 1;
@@ -125,7 +126,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     std::map<std::string, int> device_counts_;
     double pass_ms_ = 0;  // the last poll pass
     struct {
-        std::uint64_t requests = 0, timeouts = 0, busy = 0, unrelated = 0, values = 0;
+        std::uint64_t busy = 0, unrelated = 0, values = 0;
     } stats_;
 };
 
