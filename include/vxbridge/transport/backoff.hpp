@@ -9,18 +9,21 @@ namespace vx::transport {
 
 class backoff {
   public:
-    static constexpr std::chrono::milliseconds first{500}, max{8'000};
+    backoff() = default;
+    backoff(std::chrono::milliseconds first, std::chrono::milliseconds max)
+        : first_(first), max_(max), delay_(first) {}
 
-    // The delay to wait now; the next one is twice as long (at most `max`).
+    // The delay to wait now; the next one is twice as long (at most the maximum).
     std::chrono::milliseconds next() {
         const auto d = delay_;
-        delay_ = std::min<std::chrono::milliseconds>(delay_ * 2, max);
+        delay_ = std::min<std::chrono::milliseconds>(delay_ * 2, max_);
         return d;
     }
-    void reset() { delay_ = first; }
+    void reset() { delay_ = first_; }
 
   private:
-    std::chrono::milliseconds delay_{first};
+    std::chrono::milliseconds first_{500}, max_{8'000};
+    std::chrono::milliseconds delay_{first_};
 };
 
 }  // namespace vx::transport
