@@ -4,9 +4,11 @@ namespace vx::vebus {
 
 namespace asio = boost::asio;
 
-mk3_link::mk3_link(asio::any_io_executor exec, std::string port)
+mk3_link::mk3_link(asio::any_io_executor exec, std::string port,
+                   std::shared_ptr<transport::link> link)
     // The MK3 speaks 2400 8N1 (protocols/vebus-mk3-and-gx.md section 1.1).
-    : link_(transport::make_serial_link(exec, {std::move(port), 2400, 'N', 1, false})),
+    : link_(link ? std::move(link)
+                 : transport::make_serial_link(exec, {std::move(port), 2400, 'N', 1, false})),
       session_(exec) {
     link_->on_data = [this, alive = alive_](std::span<const std::uint8_t> b) {
         if (*alive) on_data(b);

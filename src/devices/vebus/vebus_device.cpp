@@ -63,11 +63,12 @@ std::vector<std::string> vebus_device::source_names() {
     return names;
 }
 
-vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_options options)
+vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_options options,
+                           std::shared_ptr<transport::link> link)
     : device(std::move(name)),
       exec_(exec),
       options_(std::move(options)),
-      link_(exec, options_.port),
+      link_(exec, options_.port, std::move(link)),
       commands_(exec),
       ess_({options_.ess.refresh, options_.ess.setpoint_timeout}) {
     link_.on_unsolicited = [this](const vb::frame& f) {

@@ -73,10 +73,12 @@ const std::vector<std::string>& named_points() {
 
 }  // namespace
 
-xcom_device::xcom_device(std::string name, asio::any_io_executor exec, xcom_options options)
+xcom_device::xcom_device(std::string name, asio::any_io_executor exec, xcom_options options,
+                         std::shared_ptr<transport::link> link)
     : device(std::move(name)),
       exec_(exec),
       options_(std::move(options)),
+      link_(std::move(link)),
       session_(exec),
       commands_(exec),
       hold_(exec) {
@@ -188,7 +190,7 @@ link_status xcom_device::status() const {
 }
 
 void xcom_device::start() {
-    link_ = transport::make_link(exec_, options_.transport);
+    if (!link_) link_ = transport::make_link(exec_, options_.transport);
     link_->on_data = [this](std::span<const std::uint8_t> b) { on_data(b); };
     link_->on_state = [this](bool up, const std::string& why) {
         if (up)

@@ -29,7 +29,9 @@ struct link_stats {
 class mk3_link {
   public:
     using clock = std::chrono::steady_clock;
-    mk3_link(boost::asio::any_io_executor exec, std::string port);
+    // On the serial port `port`, or over `link` when one is given (driver tests inject one).
+    mk3_link(boost::asio::any_io_executor exec, std::string port,
+             std::shared_ptr<transport::link> link = nullptr);
     ~mk3_link();
 
     // Opens the port (and keeps reopening it while it fails or vanishes).

@@ -30,7 +30,9 @@ namespace vx::devices {
 
 class vebus_device final : public device, public std::enable_shared_from_this<vebus_device> {
   public:
-    vebus_device(std::string name, boost::asio::any_io_executor exec, vebus_options options);
+    // `link`: the byte link to use instead of the serial port options.port (driver tests).
+    vebus_device(std::string name, boost::asio::any_io_executor exec, vebus_options options,
+                 std::shared_ptr<transport::link> link = nullptr);
     ~vebus_device() override;
 
     std::string check_point(const core::point_spec& point) const override;

@@ -32,7 +32,9 @@ namespace vx::devices {
 
 class xcom_device final : public device, public std::enable_shared_from_this<xcom_device> {
   public:
-    xcom_device(std::string name, boost::asio::any_io_executor exec, xcom_options options);
+    // `link`: the byte link to use instead of options.transport (driver tests).
+    xcom_device(std::string name, boost::asio::any_io_executor exec, xcom_options options,
+                std::shared_ptr<transport::link> link = nullptr);
     ~xcom_device() override;
 
     std::string check_point(const core::point_spec& point) const override;
