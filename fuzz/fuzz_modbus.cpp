@@ -12,14 +12,14 @@
 namespace {
 struct fixture {
     boost::asio::io_context io;
-    std::shared_ptr<vx::devices::static_device> dev;
+    std::shared_ptr<vx::devices::static_driver::static_device> dev;
     std::shared_ptr<vx::devices::point_store> store = std::make_shared<vx::devices::point_store>();
     std::unique_ptr<vx::modbus::request_handler> handler;
     fixture() {
         auto map = vx::register_map::load_map_or_throw(VXBRIDGE_SOURCE_DIR
                                                        "/maps/examples/static-example.yaml");
-        dev = std::make_shared<vx::devices::static_device>("mem", io.get_executor(),
-                                                           vx::devices::static_options{});
+        dev = std::make_shared<vx::devices::static_driver::static_device>(
+            "mem", io.get_executor(), vx::devices::static_driver::static_options{});
         vx::core::diagnostics diag;
         auto u = vx::modbus::unit_binder(store).bind({1, "mem", 0, map, dev}, diag);
         auto router = std::make_shared<vx::modbus::unit_router>();

@@ -9,9 +9,9 @@ namespace vx::app {
 const devices::driver_registry& drivers() {
     static const devices::driver_registry registry = [] {
         devices::driver_registry r;
-        r.add(devices::static_driver());
-        r.add(devices::vebus_driver());
-        r.add(devices::xcom_driver());
+        r.add(devices::static_driver::driver());
+        r.add(devices::vebus::driver());
+        r.add(devices::xcom::driver());
         return r;
     }();
     return registry;

@@ -77,9 +77,9 @@ int serve_until_signal(asio::io_context& io, const std::shared_ptr<Sim>& sim,
     return 0;
 }
 
-xcom::xcom_sim_server_options xcom_options_of(const xcom_sim_args& a) {
-    using m = xcom::xcom_sim_server_options::mode;
-    xcom::xcom_sim_server_options o;
+devices::xcom::xcom_sim_server_options xcom_options_of(const xcom_sim_args& a) {
+    using m = devices::xcom::xcom_sim_server_options::mode;
+    devices::xcom::xcom_sim_server_options o;
     if (!a.pty.empty())
         o.how = m::pty, o.address = a.pty;
     else if (!a.udp.empty())
@@ -100,13 +100,14 @@ xcom::xcom_sim_server_options xcom_options_of(const xcom_sim_args& a) {
 
 int run_xcom_sim(const xcom_sim_args& a) {
     asio::io_context io(1);
-    auto sim = std::make_shared<xcom::xcom_sim_server>(io.get_executor(), xcom_options_of(a));
+    auto sim =
+        std::make_shared<devices::xcom::xcom_sim_server>(io.get_executor(), xcom_options_of(a));
     return serve_until_signal(io, sim, "xcom simulator on " + sim->where());
 }
 
 int run_vebus_sim(const vebus_sim_args& a) {
     asio::io_context io(1);
-    vebus::sim_server_options o;
+    devices::vebus::sim_server_options o;
     o.link = a.link;
     o.latency = std::chrono::milliseconds(a.latency_ms);
     o.byte_timing = a.byte_timing;
@@ -114,7 +115,7 @@ int run_vebus_sim(const vebus_sim_args& a) {
     o.multi.load_w = a.load_w;
     o.multi.initial_soc = a.soc;
     o.multi.mains = a.mains;
-    auto sim = std::make_shared<vebus::sim_server>(io.get_executor(), o);
+    auto sim = std::make_shared<devices::vebus::sim_server>(io.get_executor(), o);
     return serve_until_signal(io, sim, "vebus simulator on " + a.link);
 }
 
@@ -146,10 +147,10 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
                                  std::strerror(errno));
     dir_ = tmpl;
     for (auto& [name, dev] : site.devices) {
-        if (auto* o = devices::options_as<devices::vebus_options>(dev.options)) {
-            vebus::sim_server_options so;
+        if (auto* o = devices::options_as<devices::vebus::vebus_options>(dev.options)) {
+            devices::vebus::sim_server_options so;
             so.link = dir_ + "/" + name + "-mk3";
-            auto sim = std::make_shared<vebus::sim_server>(io.get_executor(), so);
+            auto sim = std::make_shared<devices::vebus::sim_server>(io.get_executor(), so);
             sim->start();
             o->port = so.link;
             stops_.push_back([sim] { sim->stop(); });
@@ -157,7 +158,7 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " +
                              so.link);
         }
-        if (auto* o = devices::options_as<devices::xcom_options>(dev.options)) {
+        if (auto* o = devices::options_as<devices::xcom::xcom_options>(dev.options)) {
             // The demo's Studer system: an Xcom-LAN in UDP mode on loopback.
             auto* udp = std::get_if<transport::udp_options>(&o->transport);
             if (!udp)
@@ -168,8 +169,8 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
 
             xa.udp = udp->remote;
             xa.udp_dest = udp->local;
-            auto sim =
-                std::make_shared<xcom::xcom_sim_server>(io.get_executor(), xcom_options_of(xa));
+            auto sim = std::make_shared<devices::xcom::xcom_sim_server>(io.get_executor(),
+                                                                        xcom_options_of(xa));
             sim->start();
             stops_.push_back([sim] { sim->stop(); });
             sims_.push_back(sim);

@@ -13,7 +13,7 @@
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 #include "vxbridge/devices/xcom/xcom_device.hpp"
 
-namespace vb = vx::vebus;
+namespace vb = vx::devices::vebus;
 using bytes = std::vector<std::uint8_t>;
 using vx::test::hex;
 using namespace std::chrono_literals;
@@ -55,11 +55,12 @@ struct vebus_rig {
     std::shared_ptr<vb::multi_sim> sim = std::make_shared<vb::multi_sim>();
     std::shared_ptr<vx::test::scripted_link> link =
         std::make_shared<vx::test::scripted_link>(io.get_executor(), multi(sim));
-    std::shared_ptr<vx::devices::vebus_device> dev;
+    std::shared_ptr<vx::devices::vebus::vebus_device> dev;
 
-    explicit vebus_rig(vx::devices::vebus_options o = {}) {
+    explicit vebus_rig(vx::devices::vebus::vebus_options o = {}) {
         o.poll_interval = 100ms;
-        dev = std::make_shared<vx::devices::vebus_device>("multi", io.get_executor(), o, link);
+        dev =
+            std::make_shared<vx::devices::vebus::vebus_device>("multi", io.get_executor(), o, link);
         dev->start();
         EXPECT_TRUE(vx::test::run_until(io, [&] { return dev->online(); }));
     }
@@ -90,7 +91,7 @@ TEST(vebus_driver, start_up_sends_the_documented_frames_in_order) {
 }
 
 TEST(vebus_driver, an_ess_write_is_the_documented_frame_then_refreshed_then_dropped) {
-    vx::devices::vebus_options o;
+    vx::devices::vebus::vebus_options o;
     o.ess.refresh = 300ms;
     o.ess.setpoint_timeout = 1500ms;
     vebus_rig rig(o);
@@ -157,10 +158,11 @@ TEST(xcom_driver, parameter_writes_are_the_documented_frames_with_the_devices_an
             if (m == hex(g.request)) return hex(g.response);
         return bytes{};
     });
-    vx::devices::xcom_options o;
+    vx::devices::xcom::xcom_options o;
     o.timeout = 200ms;
     o.retries = 0;
-    auto dev = std::make_shared<vx::devices::xcom_device>("studer", io.get_executor(), o, link);
+    auto dev =
+        std::make_shared<vx::devices::xcom::xcom_device>("studer", io.get_executor(), o, link);
     dev->start();
     auto write = [&](double amps, bool persist) {
         vx::core::point_spec p;

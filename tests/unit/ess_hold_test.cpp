@@ -4,7 +4,7 @@
 
 #include "vxbridge/devices/vebus/ess_hold.hpp"
 
-using vx::vebus::ess_hold;
+using vx::devices::vebus::ess_hold;
 using namespace std::chrono_literals;
 
 namespace {

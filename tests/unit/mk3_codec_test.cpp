@@ -8,7 +8,7 @@
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 
-namespace vb = vx::vebus;
+namespace vb = vx::devices::vebus;
 using bytes = std::vector<std::uint8_t>;
 
 namespace {

@@ -39,10 +39,11 @@ class handler_test : public ::testing::Test {
   protected:
     void SetUp() override { build({}); }
 
-    void build(vx::devices::static_options opts, bool read_only = false) {
+    void build(vx::devices::static_driver::static_options opts, bool read_only = false) {
         const auto file = dir_.write("m.yaml", kMap);
         map_ = rm::load_map_or_throw(file);
-        device_ = std::make_shared<vx::devices::static_device>("mem", io_.get_executor(), opts);
+        device_ = std::make_shared<vx::devices::static_driver::static_device>(
+            "mem", io_.get_executor(), opts);
         store_ = std::make_shared<vx::devices::point_store>();  // a new device: a new store
         vx::core::diagnostics diag;
         auto u = mb::unit_binder(store_).bind({1, "mem", 0, map_, device_}, diag);
@@ -77,7 +78,7 @@ class handler_test : public ::testing::Test {
     vx::test::temp_dir dir_;
     boost::asio::io_context io_;
     std::shared_ptr<const rm::register_map> map_;
-    std::shared_ptr<vx::devices::static_device> device_;
+    std::shared_ptr<vx::devices::static_driver::static_device> device_;
     std::shared_ptr<vx::devices::point_store> store_ = std::make_shared<vx::devices::point_store>();
     std::unique_ptr<mb::request_handler> handler_;
 };

@@ -6,7 +6,7 @@
 
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 
-namespace xc = vx::xcom;
+namespace xc = vx::devices::xcom;
 using bytes = std::vector<std::uint8_t>;
 
 namespace {

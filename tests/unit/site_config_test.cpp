@@ -49,8 +49,8 @@ TEST(site_config, loads_and_resolves_maps_next_to_the_config) {
     ASSERT_TRUE(site.modbus.rtu);
     EXPECT_EQ(site.modbus.rtu->parity, 'N');
     EXPECT_EQ(site.modbus.rtu->unit_id, 3);
-    const auto& o =
-        *vx::devices::options_as<vx::devices::static_options>(site.devices.at("mem").options);
+    const auto& o = *vx::devices::options_as<vx::devices::static_driver::static_options>(
+        site.devices.at("mem").options);
     EXPECT_EQ(o.latency, std::chrono::milliseconds(250));
     ASSERT_EQ(site.units.size(), 1u);
     ASSERT_TRUE(site.units[0].map);

@@ -7,7 +7,7 @@
 #include "vxbridge/devices/xcom/catalogue.hpp"
 #include "vxbridge/devices/xcom/xcom_sim.hpp"
 
-namespace xc = vx::xcom;
+namespace xc = vx::devices::xcom;
 
 namespace {
 

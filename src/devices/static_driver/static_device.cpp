@@ -4,7 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <memory>
 
-namespace vx::devices {
+namespace vx::devices::static_driver {
 
 namespace asio = boost::asio;
 
@@ -57,4 +57,4 @@ void static_device::write(const core::point_spec& point, const core::value& v,
         [timer, finish = std::move(finish)](boost::system::error_code) mutable { finish(); });
 }
 
-}  // namespace vx::devices
+}  // namespace vx::devices::static_driver

@@ -2,9 +2,9 @@
 #include "vxbridge/devices/option_readers.hpp"
 #include "vxbridge/devices/static_driver/static_device.hpp"
 
-namespace vx::devices {
+namespace vx::devices::static_driver {
 
-driver_info static_driver() {
+driver_info driver() {
     driver_info d;
     d.name = "static";
     d.keys = {"latency", "offline"};
@@ -21,4 +21,4 @@ driver_info static_driver() {
     return d;
 }
 
-}  // namespace vx::devices
+}  // namespace vx::devices::static_driver

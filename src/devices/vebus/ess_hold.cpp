@@ -1,6 +1,6 @@
 #include "vxbridge/devices/vebus/ess_hold.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 double ess_hold::request(double watts) {
     before_requested_ = requested_;
@@ -59,4 +59,4 @@ double ess_hold::effective() const {
     return v;
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

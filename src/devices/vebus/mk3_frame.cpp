@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 bool uses_special_checksum(std::uint8_t type) {
     return type == frame_type::vebus_21 || type == frame_type::vebus_38 ||
@@ -108,4 +108,4 @@ void frame_parser::discard_partial() {
     start_ = 0;
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

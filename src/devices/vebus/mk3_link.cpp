@@ -1,6 +1,6 @@
 #include "vxbridge/devices/vebus/mk3_link.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 namespace asio = boost::asio;
 
@@ -69,4 +69,4 @@ asio::awaitable<std::optional<frame>> mk3_link::exchange(frame request,
     co_return co_await session_.exchange(*link_, bytes, std::move(match), timeout);
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 namespace {
 
@@ -199,9 +199,9 @@ std::optional<double> period_to_hz(const ram_scale& s, std::uint8_t raw) {
     return 10.0 / period;
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 bool expects_reply(const frame& r) {
     if (r.type != frame_type::mk2) return false;
@@ -220,4 +220,4 @@ bool is_reply_to(const frame& req, const frame& rep) {
     return rep.type == frame_type::mk2 && rep.command == req.command;
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

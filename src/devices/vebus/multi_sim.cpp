@@ -5,7 +5,7 @@
 
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 namespace {
 
@@ -268,4 +268,4 @@ std::vector<frame> multi_sim::handle(const frame& req, clock::time_point now) {
     }
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 namespace {
 
@@ -329,4 +329,4 @@ scan_step assistant_scan_step(std::uint8_t id, std::uint16_t header) {
     return {false, std::nullopt, static_cast<std::uint8_t>(next)};
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

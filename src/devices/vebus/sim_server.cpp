@@ -10,7 +10,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 namespace asio = boost::asio;
 using clock = std::chrono::steady_clock;
@@ -176,4 +176,4 @@ std::string sim_server::control(const std::string& line) {
     return out.str();
 }
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

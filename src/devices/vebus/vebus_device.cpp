@@ -14,10 +14,10 @@
 #include "vxbridge/devices/run_owned.hpp"
 #include "vxbridge/transport/backoff.hpp"
 
-namespace vx::devices {
+namespace vx::devices::vebus {
 
 namespace asio = boost::asio;
-namespace vb = vx::vebus;
+namespace vb = vx::devices::vebus;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
@@ -497,4 +497,4 @@ void vebus_device::publish() {
     }
 }
 
-}  // namespace vx::devices
+}  // namespace vx::devices::vebus

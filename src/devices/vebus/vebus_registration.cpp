@@ -2,7 +2,7 @@
 #include "vxbridge/devices/option_readers.hpp"
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 
-namespace vx::devices {
+namespace vx::devices::vebus {
 
 namespace {
 
@@ -22,7 +22,7 @@ void read_ess(register_map::yaml_fields& f, ess_options& ess) {
 
 }  // namespace
 
-driver_info vebus_driver() {
+driver_info driver() {
     driver_info d;
     d.name = "vebus";
     d.keys = {"port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"};
@@ -44,4 +44,4 @@ driver_info vebus_driver() {
     return d;
 }
 
-}  // namespace vx::devices
+}  // namespace vx::devices::vebus

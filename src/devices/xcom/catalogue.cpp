@@ -5,7 +5,7 @@
 #include <tuple>
 #include <vector>
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 namespace {
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
@@ -66,4 +66,4 @@ std::string_view name_of(family f) {
     return "?";
 }
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstring>
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 namespace {
 
@@ -321,4 +321,4 @@ std::optional<multi_info_reply> parse_multi_info(const frame& f) {
     return r;
 }
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom

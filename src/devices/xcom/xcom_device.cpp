@@ -16,10 +16,10 @@
 // Note: no co_await inside an `if`/`while` condition here (GCC 12 miscompiles some of them,
 // see docs/vebus.md); coroutine parameters are taken by value.
 
-namespace vx::devices {
+namespace vx::devices::xcom {
 
 namespace asio = boost::asio;
-namespace xc = vx::xcom;
+namespace xc = vx::devices::xcom;
 using asio::awaitable;
 using namespace std::chrono_literals;
 
@@ -540,4 +540,4 @@ awaitable<void> xcom_device::run() {
     }
 }
 
-}  // namespace vx::devices
+}  // namespace vx::devices::xcom

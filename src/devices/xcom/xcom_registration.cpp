@@ -2,9 +2,9 @@
 #include "vxbridge/devices/option_readers.hpp"
 #include "vxbridge/devices/xcom/xcom_device.hpp"
 
-namespace vx::devices {
+namespace vx::devices::xcom {
 
-driver_info xcom_driver() {
+driver_info driver() {
     driver_info d;
     d.name = "xcom";
     d.keys = {"transport", "timeout",    "retries",       "min_gap",    "fast",
@@ -30,4 +30,4 @@ driver_info xcom_driver() {
     return d;
 }
 
-}  // namespace vx::devices
+}  // namespace vx::devices::xcom

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <ctime>
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 namespace {
 
@@ -198,4 +198,4 @@ std::optional<frame> xcom_sim::handle(const frame& q, clock::time_point now) {
     return r;
 }
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <sstream>
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 namespace asio = boost::asio;
 using clock = std::chrono::steady_clock;
@@ -203,4 +203,4 @@ std::string xcom_sim_server::control(const std::string& line) {
     return "ok requests=" + std::to_string(sim_.requests());
 }
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom

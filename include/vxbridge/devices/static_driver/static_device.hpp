@@ -15,7 +15,7 @@
 #include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/static_driver/static_options.hpp"
 
-namespace vx::devices {
+namespace vx::devices::static_driver {
 
 class static_device final : public device {
   public:
@@ -38,6 +38,6 @@ class static_device final : public device {
 };
 
 // This driver's entry in the registry (app/drivers.cpp).
-driver_info static_driver();
+driver_info driver();
 
-}  // namespace vx::devices
+}  // namespace vx::devices::static_driver

@@ -3,7 +3,7 @@
 
 #include <chrono>
 
-namespace vx::devices {
+namespace vx::devices::static_driver {
 
 struct static_options {
     std::chrono::milliseconds latency{0};  // delay before a write is confirmed
@@ -11,4 +11,4 @@ struct static_options {
     bool operator==(const static_options&) const = default;
 };
 
-}  // namespace vx::devices
+}  // namespace vx::devices::static_driver

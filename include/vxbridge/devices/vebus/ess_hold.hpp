@@ -9,7 +9,7 @@
 #include <chrono>
 #include <optional>
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 class ess_hold {
   public:
@@ -59,4 +59,4 @@ class ess_hold {
     std::optional<double> pending_shown_;
 };
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

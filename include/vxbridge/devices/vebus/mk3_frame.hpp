@@ -10,7 +10,7 @@
 #include <span>
 #include <vector>
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 // Byte 1 of a frame (section 1.2).
 namespace frame_type {
@@ -68,4 +68,4 @@ class frame_parser {
     std::uint64_t checksum_errors_ = 0;
 };
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

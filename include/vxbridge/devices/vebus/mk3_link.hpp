@@ -19,7 +19,7 @@
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 #include "vxbridge/transport/link.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 struct link_stats {
     std::uint64_t requests = 0, timeouts = 0, checksum_errors = 0, reconnects = 0;
@@ -63,4 +63,4 @@ class mk3_link {
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

@@ -9,7 +9,7 @@
 
 #include "vxbridge/devices/vebus/mk3_frame.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 // Winmon commands (section 1.6) and reply codes.
 namespace winmon {
@@ -116,9 +116,9 @@ std::optional<ram_scale> parse_ram_info(const winmon_reply& r);
 // Period (RAM 7/8) -> frequency in Hz: f = 10 / (scaled period); nullopt for 0x00/0xFF.
 std::optional<double> period_to_hz(const ram_scale& s, std::uint8_t raw);
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 // Whether `request` gets a reply at all ('F' 06 snapshot, 'F' 08 reset and VE.Bus switch frames
 // do not), and whether `reply` is it: matched by command letter or info-frame type, never by
@@ -126,4 +126,4 @@ namespace vx::vebus {
 bool expects_reply(const frame& request);
 bool is_reply_to(const frame& request, const frame& reply);
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

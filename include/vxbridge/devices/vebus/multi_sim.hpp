@@ -11,7 +11,7 @@
 
 #include "vxbridge/devices/vebus/mk3_frame.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 struct multi_sim_options {
     std::chrono::milliseconds ess_timeout{15'000};
@@ -71,4 +71,4 @@ class multi_sim {
     bool busy_ = false;
 };
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

@@ -12,7 +12,7 @@
 #include "vxbridge/core/value.hpp"
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 struct measurements {
     std::optional<std::uint32_t> mk3_version;
@@ -75,4 +75,4 @@ struct scan_step {
 };
 scan_step assistant_scan_step(std::uint8_t id, std::uint16_t header);
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

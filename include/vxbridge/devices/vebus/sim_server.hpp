@@ -14,7 +14,7 @@
 #include "vxbridge/devices/sim_faults.hpp"
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 
-namespace vx::vebus {
+namespace vx::devices::vebus {
 
 struct sim_server_options {
     std::string link;                       // path of the symlink to the pty
@@ -63,4 +63,4 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     bool stopped_ = false;
 };
 
-}  // namespace vx::vebus
+}  // namespace vx::devices::vebus

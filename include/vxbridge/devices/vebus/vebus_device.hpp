@@ -26,7 +26,7 @@
 #include "vxbridge/devices/vebus/multi_state.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 
-namespace vx::devices {
+namespace vx::devices::vebus {
 
 class vebus_device final : public device, public std::enable_shared_from_this<vebus_device> {
   public:
@@ -108,6 +108,6 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
 };
 
 // This driver's entry in the registry (app/drivers.cpp).
-driver_info vebus_driver();
+driver_info driver();
 
-}  // namespace vx::devices
+}  // namespace vx::devices::vebus

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-namespace vx::devices {
+namespace vx::devices::vebus {
 
 struct ess_options {
     std::chrono::milliseconds refresh{1'000};            // re-send the setpoint this often (< 10 s)
@@ -27,4 +27,4 @@ struct vebus_options {
     bool operator==(const vebus_options&) const = default;
 };
 
-}  // namespace vx::devices
+}  // namespace vx::devices::vebus

@@ -10,7 +10,7 @@
 
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 enum class family : std::uint8_t { xt, rcc, bsp, bms, vt, vs };
 enum class kind : std::uint8_t { info, parameter };
@@ -36,4 +36,4 @@ std::vector<family> families_of(std::uint32_t address);
 const datapoint* find_for_address(std::uint32_t address, kind k, std::uint32_t nr);
 std::string_view name_of(family f);
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom

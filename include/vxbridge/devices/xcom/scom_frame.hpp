@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 namespace service {
 constexpr std::uint8_t read = 0x01, write = 0x02;
@@ -150,7 +150,7 @@ frame multi_info_request(std::span<const multi_info_item> items, std::uint16_t r
 std::vector<std::uint8_t> encode_multi_info_reply(const multi_info_reply& r);
 std::optional<multi_info_reply> parse_multi_info(const frame& f);
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom
 
 template <>
-struct std::is_error_code_enum<vx::xcom::scom_error> : std::true_type {};
+struct std::is_error_code_enum<vx::devices::xcom::scom_error> : std::true_type {};

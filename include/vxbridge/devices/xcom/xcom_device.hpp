@@ -28,7 +28,7 @@
 #include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/transport/link.hpp"
 
-namespace vx::devices {
+namespace vx::devices::xcom {
 
 class xcom_device final : public device, public std::enable_shared_from_this<xcom_device> {
   public:
@@ -133,6 +133,6 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
 };
 
 // This driver's entry in the registry (app/drivers.cpp).
-driver_info xcom_driver();
+driver_info driver();
 
-}  // namespace vx::devices
+}  // namespace vx::devices::xcom

@@ -5,7 +5,7 @@
 
 #include "vxbridge/transport/options.hpp"
 
-namespace vx::devices {
+namespace vx::devices::xcom {
 
 struct xcom_options {
     transport::link_options transport = transport::serial_options{"/dev/ttyUSB0"};
@@ -22,4 +22,4 @@ struct xcom_options {
     bool operator==(const xcom_options&) const = default;
 };
 
-}  // namespace vx::devices
+}  // namespace vx::devices::xcom

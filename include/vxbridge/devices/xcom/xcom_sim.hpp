@@ -12,7 +12,7 @@
 #include "vxbridge/devices/xcom/catalogue.hpp"
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 struct xcom_sim_options {
     std::vector<std::uint32_t> devices = {101, 301, 701, 601};
@@ -54,4 +54,4 @@ class xcom_sim {
     std::uint64_t requests_ = 0;
 };
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom

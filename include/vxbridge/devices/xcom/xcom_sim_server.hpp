@@ -15,7 +15,7 @@
 #include "vxbridge/devices/xcom/xcom_sim.hpp"
 #include "vxbridge/transport/link.hpp"
 
-namespace vx::xcom {
+namespace vx::devices::xcom {
 
 struct xcom_sim_server_options {
     enum class mode { pty, udp, tcp_connect, tcp_listen } how = mode::pty;
@@ -58,4 +58,4 @@ class xcom_sim_server : public std::enable_shared_from_this<xcom_sim_server> {
     std::mt19937 rng_{7};
 };
 
-}  // namespace vx::xcom
+}  // namespace vx::devices::xcom
