@@ -12,25 +12,23 @@ from pymodbus.mei_message import ReadDeviceInformationRequest
 from pymodbus.payload import BinaryPayloadBuilder, BinaryPayloadDecoder
 
 from bridge_harness import Bridge, site_config
+from sim_harness import wait_until
+from site_fixture import SiteCase
 
 
-class PymodbusTest(unittest.TestCase):
+class PymodbusTest(SiteCase):
     @classmethod
-    def setUpClass(cls):
-        cls.bridge = Bridge(site_config("  max_connections: 300\n"))
+    def site(cls):
+        return site_config("  max_connections: 300\n")
 
-    @classmethod
-    def tearDownClass(cls):
-        assert cls.bridge.stop() == 0, "SIGTERM must stop the bridge with exit 0"
-
-    def client(self):
+    def new_client(self):
         c = ModbusTcpClient("127.0.0.1", port=self.bridge.port, timeout=3)
         self.assertTrue(c.connect())
         self.addCleanup(c.close)
         return c
 
     def test_reads_every_type(self):
-        rr = self.client().read_holding_registers(0, 28, slave=1)
+        rr = self.new_client().read_holding_registers(0, 28, slave=1)
         self.assertFalse(rr.isError(), rr)
         d = BinaryPayloadDecoder.fromRegisters(rr.registers, byteorder=Endian.Big, wordorder=Endian.Big)
         self.assertEqual(d.decode_string(12).rstrip(b"\0"), b"VXB-0001")
@@ -45,12 +43,12 @@ class PymodbusTest(unittest.TestCase):
         self.assertEqual(d.decode_64bit_int(), -42)
 
     def test_input_registers_read_the_same_table(self):
-        c = self.client()
+        c = self.new_client()
         self.assertEqual(c.read_input_registers(10, 2, slave=1).registers,
                          c.read_holding_registers(10, 2, slave=1).registers)
 
     def test_write_within_limits_then_read_back(self):
-        c = self.client()
+        c = self.new_client()
         self.assertFalse(c.write_register(100, (-1200) & 0xFFFF, slave=1).isError())
         self.assertEqual(c.read_holding_registers(100, 1, slave=1).registers, [(-1200) & 0xFFFF])
         b = BinaryPayloadBuilder(byteorder=Endian.Big, wordorder=Endian.Big)
@@ -59,7 +57,7 @@ class PymodbusTest(unittest.TestCase):
         self.assertEqual(c.read_holding_registers(102, 2, slave=1).registers, [0, 425])
 
     def test_write_outside_limits_is_illegal_value(self):
-        c = self.client()
+        c = self.new_client()
         rr = c.write_register(100, 3001, slave=1)
         self.assertTrue(rr.isError())
         self.assertEqual(rr.exception_code, 3)
@@ -67,7 +65,7 @@ class PymodbusTest(unittest.TestCase):
         self.assertEqual(rr.exception_code, 3)
 
     def test_exception_codes(self):
-        c = self.client()
+        c = self.new_client()
         self.assertEqual(c.execute(ReturnQueryDataRequest(0x0000, unit=1)).exception_code, 1)
         self.assertEqual(c.read_holding_registers(40, 1, slave=1).exception_code, 2)
         self.assertEqual(c.write_register(10, 1, slave=1).exception_code, 2)   # read-only
@@ -78,7 +76,7 @@ class PymodbusTest(unittest.TestCase):
         self.assertEqual(c.write_register(112, 1, slave=1).exception_code, 11)  # never answers
 
     def test_coils_and_discrete_inputs(self):
-        c = self.client()
+        c = self.new_client()
         self.assertFalse(c.write_coil(0, True, slave=1).isError())
         self.assertEqual(c.read_coils(0, 2, slave=1).bits[:2], [True, True])
         self.assertFalse(c.write_coils(0, [False, False], slave=1).isError())
@@ -86,26 +84,28 @@ class PymodbusTest(unittest.TestCase):
         self.assertEqual(c.read_discrete_inputs(0, 2, slave=1).bits[:2], [True, False])
 
     def test_read_write_multiple(self):
-        rr = self.client().readwrite_registers(read_address=100, read_count=2, write_address=100,
+        rr = self.new_client().readwrite_registers(read_address=100, read_count=2, write_address=100,
                                                write_registers=[77], unit=1)
         self.assertFalse(rr.isError(), rr)
         self.assertEqual(rr.registers[0], 77)
 
     def test_device_identification(self):
-        rr = self.client().execute(ReadDeviceInformationRequest(read_code=2, object_id=0, unit=1))
+        rr = self.new_client().execute(ReadDeviceInformationRequest(read_code=2, object_id=0, unit=1))
         self.assertFalse(rr.isError(), rr)
         self.assertEqual(rr.information[0], b"vxbridge")
         self.assertEqual(rr.information[1], b"static-example")
 
     def test_slow_device_write_waits_for_confirmation(self):
-        c = self.client()
+        c = self.new_client()
         self.assertFalse(c.write_register(100, 11, slave=2).isError())
         self.assertEqual(c.read_holding_registers(100, 1, slave=2).registers, [11])
 
     def test_status_unit_247(self):
-        c = self.client()
+        c = self.new_client()
         c.read_holding_registers(10, 1, slave=1)
-        time.sleep(1.2)  # the status figures are refreshed every second
+        # The status figures are refreshed every second: wait until they show this connection.
+        self.assertTrue(wait_until(
+            lambda: c.read_input_registers(10, 1, slave=247).registers[0] >= 1, 5))
         r = c.read_input_registers(0, 20, slave=247).registers
         self.assertEqual(bytes(b for w in r[2:10] for b in (w >> 8, w & 0xFF)).rstrip(b"\0"), b"0.1.0")
         self.assertGreaterEqual(r[10], 1)               # this connection

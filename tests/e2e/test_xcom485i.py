@@ -12,6 +12,7 @@ from pymodbus.client import ModbusTcpClient
 
 from bridge_harness import Bridge, SOURCE
 from sim_harness import Simulator, wait_until, xcom_link
+from site_fixture import SiteCase
 
 MAPS = os.path.join(SOURCE, "maps", "studer-xcom485i")
 
@@ -37,30 +38,28 @@ def site(transport, extra_units="", options=""):
         f"  - {{unit_id: 61, device: studer, address: 601, map: {MAPS}/bsp.yaml}}\n" + extra_units)
 
 
-class XcomCase:
-    """Shared checks; subclasses start the simulator and the bridge on their transport."""
+class XcomCase(SiteCase):
+    """Shared checks; subclasses pick the transport (prepare) and extra units or options."""
 
+    abstract_case = True
     sim_args = ()
     transport = ""
+    ready_log = "Xcom answering"
+    client_timeout = 10
 
     @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.TemporaryDirectory(prefix="vxb-xcom-")
+    def simulators(cls):
         cls.prepare()
-        cls.sim = Simulator("xcom", *cls.sim_args, "--latency", "10")
-        cls.bridge = Bridge(site(cls.transport, cls.extra_units(), cls.options()))
-        assert cls.bridge.wait_for("Xcom answering", 10), cls.bridge.output
-        cls.client = ModbusTcpClient("127.0.0.1", port=cls.bridge.port, timeout=10)
-        assert cls.client.connect()
-        assert wait_until(lambda: not cls.client.read_input_registers(0, 2, slave=11).isError()
-                          and f32(cls.client.read_input_registers(0, 2, slave=11).registers) > 40, 10)
+        return {"sim": Simulator("xcom", *cls.sim_args, "--latency", "10")}
 
     @classmethod
-    def tearDownClass(cls):
-        cls.client.close()
-        assert cls.bridge.stop() == 0
-        cls.sim.stop()
-        cls.dir.cleanup()
+    def site(cls):
+        return site(cls.transport, cls.extra_units(), cls.options())
+
+    @classmethod
+    def ready(cls):
+        rr = cls.client.read_input_registers(0, 2, slave=11)
+        return not rr.isError() and f32(rr.registers) > 40
 
     @classmethod
     def prepare(cls):
@@ -126,7 +125,7 @@ class XcomCase:
         self.assertEqual(rr.registers, [1, 1, 1, 1])
 
 
-class XcomUdpTest(XcomCase, unittest.TestCase):
+class XcomUdpTest(XcomCase):
     @classmethod
     def prepare(cls):
         cls.sim_args, cls.transport = xcom_link("udp", cls.dir.name)
@@ -212,7 +211,7 @@ class XcomUdpTest(XcomCase, unittest.TestCase):
         self.assertTrue(wait_until(lambda: not self.client.read_input_registers(0, 2, slave=11).isError(), 10))
 
 
-class XcomSerialTest(XcomCase, unittest.TestCase):
+class XcomSerialTest(XcomCase):
     """Plain Xcom-232i: 38400 8E1, no CR LF."""
 
     @classmethod
@@ -220,7 +219,7 @@ class XcomSerialTest(XcomCase, unittest.TestCase):
         cls.sim_args, cls.transport = xcom_link("serial", cls.dir.name)
 
 
-class XcomSerialLanTest(XcomCase, unittest.TestCase):
+class XcomSerialLanTest(XcomCase):
     """Xcom-232i in Xcom-LAN mode: 115200 8N1, CR LF after every frame."""
 
     @classmethod
@@ -228,7 +227,7 @@ class XcomSerialLanTest(XcomCase, unittest.TestCase):
         cls.sim_args, cls.transport = xcom_link("serial-lan", cls.dir.name)
 
 
-class XcomTcpServerTest(XcomCase, unittest.TestCase):
+class XcomTcpServerTest(XcomCase):
     """The MOXA in TCP client mode dials the bridge."""
 
     @classmethod
@@ -237,20 +236,19 @@ class XcomTcpServerTest(XcomCase, unittest.TestCase):
 
     def test_moxa_reconnects(self):
         self.sim.control("vanish 1500")
-        time.sleep(0.5)
         self.assertTrue(self.bridge.wait_for("link down", 5))
         self.assertTrue(self.bridge.wait_for("link up", 10))
         self.assertTrue(wait_until(lambda: not self.client.write_registers(6014, regs_of(12.0), slave=11).isError(), 10))
         self.assertEqual(float(self.sim.control("param 101 1107")["ram"]), 12.0)
 
 
-class XcomTcpClientTest(XcomCase, unittest.TestCase):
+class XcomTcpClientTest(XcomCase):
     @classmethod
     def prepare(cls):
         cls.sim_args, cls.transport = xcom_link("tcp-client", cls.dir.name)
 
 
-class XcomNoMultiInfoTest(XcomCase, unittest.TestCase):
+class XcomNoMultiInfoTest(XcomCase):
     """An Xcom older than 1.6.74 answers multi-info with SERVICE_NOT_SUPPORTED: single reads."""
 
     @classmethod
