@@ -58,8 +58,9 @@ const std::vector<std::string>& vebus_device::link_points() {
 
 std::vector<std::string> vebus_device::source_names() {
     auto names = vb::multi_state::point_names();
-    names.insert(names.end(), writable_points().begin(), writable_points().end());
-    names.insert(names.end(), link_points().begin(), link_points().end());
+    for (const auto* more : {&writable_points(), &link_points()})
+        for (const auto& n : *more)
+            if (!contains(names, n)) names.push_back(n);
     return names;
 }
 

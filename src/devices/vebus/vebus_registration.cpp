@@ -23,25 +23,20 @@ void read_ess(register_map::yaml_fields& f, ess_options& ess) {
 }  // namespace
 
 driver_info driver() {
-    driver_info d;
-    d.name = "vebus";
-    d.keys = {"port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"};
-    d.read_options = [](register_map::yaml_fields& f) {
-        vebus_options o;
-        if (auto p = f.text("port", true)) o.port = *p;
-        if (auto s = read_seconds(f, "timeout", 0.05, 10)) o.timeout = *s;
-        if (auto s = read_seconds(f, "silence", 1, 120)) o.silence = *s;
-        if (auto s = read_seconds(f, "offline_after", 1, 3600)) o.offline_after = *s;
-        if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
-        if (auto s = read_seconds(f, "poll_interval", 0, 60)) o.poll_interval = *s;
-        if (f.has("ess")) read_ess(f, o.ess);
-        return std::make_shared<options_of<vebus_options>>(o);
-    };
-    d.make = [](std::string name, boost::asio::any_io_executor exec, const driver_options& o) {
-        return std::make_shared<vebus_device>(std::move(name), std::move(exec),
-                                              options_cast<vebus_options>(o));
-    };
-    return d;
+    return make_driver_info<vebus_device, vebus_options>(
+        "vebus",
+        {"port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"},
+        [](register_map::yaml_fields& f) {
+            vebus_options o;
+            if (auto p = f.text("port", true)) o.port = *p;
+            if (auto s = read_seconds(f, "timeout", 0.05, 10)) o.timeout = *s;
+            if (auto s = read_seconds(f, "silence", 1, 120)) o.silence = *s;
+            if (auto s = read_seconds(f, "offline_after", 1, 3600)) o.offline_after = *s;
+            if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
+            if (auto s = read_seconds(f, "poll_interval", 0, 60)) o.poll_interval = *s;
+            if (f.has("ess")) read_ess(f, o.ess);
+            return o;
+        });
 }
 
 }  // namespace vx::devices::vebus
