@@ -2,7 +2,7 @@
 // its stated meaning and our encoder produces the same bytes; the stream parser resynchronises.
 #include <gtest/gtest.h>
 
-#include "../support/hex.hpp"
+#include "../../support/hex.hpp"
 
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 

@@ -3,7 +3,7 @@
 // 2.2 are what our encoders produce; the parser resynchronises on garbage.
 #include <gtest/gtest.h>
 
-#include "../support/hex.hpp"
+#include "../../support/hex.hpp"
 
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 #include "vxbridge/devices/vebus/multi_sim.hpp"

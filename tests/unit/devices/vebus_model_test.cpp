@@ -3,7 +3,7 @@
 // mapping; the simulated Multi's plant and ESS timeout.
 #include <gtest/gtest.h>
 
-#include "../support/hex.hpp"
+#include "../../support/hex.hpp"
 
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 #include "vxbridge/devices/vebus/multi_state.hpp"

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "../support/hex.hpp"
-#include "../support/scripted_link.hpp"
+#include "../../support/hex.hpp"
+#include "../../support/scripted_link.hpp"
 #include "vxbridge/app/logging.hpp"
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 #include "vxbridge/devices/vebus/vebus_device.hpp"

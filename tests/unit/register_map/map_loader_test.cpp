@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "../support/temp_file.hpp"
+#include "../../support/temp_file.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
 namespace rm = vx::register_map;

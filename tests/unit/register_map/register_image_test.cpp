@@ -2,7 +2,7 @@
 // read of a range the image has seen before (the image caches the oldest stamp per range).
 #include <gtest/gtest.h>
 
-#include "../support/temp_file.hpp"
+#include "../../support/temp_file.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/register_map/register_image.hpp"
 

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "../support/temp_file.hpp"
+#include "../../support/temp_file.hpp"
 #include "vxbridge/app/drivers.hpp"
 #include "vxbridge/config/site_config.hpp"
 #include "vxbridge/devices/static_driver/static_options.hpp"

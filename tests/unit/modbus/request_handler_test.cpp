@@ -4,7 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "../support/temp_file.hpp"
+#include "../../support/temp_file.hpp"
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/modbus/request_handler.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
