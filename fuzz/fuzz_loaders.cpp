@@ -6,8 +6,10 @@
 #include <fstream>
 #include <string>
 
-#include "vxbridge/app/drivers.hpp"
 #include "vxbridge/config/site_config.hpp"
+#include "vxbridge/devices/static_driver/static_options.hpp"
+#include "vxbridge/devices/vebus/vebus_options.hpp"
+#include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -23,6 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     vx::core::diagnostics d;
     (void)vx::register_map::load_map(file, d);
     vx::core::diagnostics d2;
-    (void)vx::config::load_site_config(file, d2, vx::app::drivers());
+    // The drivers' option readers, as the product registers them (without their factories).
+    static const auto drivers = [] {
+        vx::devices::driver_registry r;
+        r.add(vx::devices::static_driver::options());
+        r.add(vx::devices::vebus::options());
+        r.add(vx::devices::xcom::options());
+        return r;
+    }();
+    (void)vx::config::load_site_config(file, d2, drivers);
     return 0;
 }

@@ -86,22 +86,28 @@ const T& options_cast(const driver_options& o) {
     return dynamic_cast<const options_of<T>&>(o).value;
 }
 
-// A registry entry for a driver whose device is built as Device(name, executor, Options) from
-// the Options that `read` makes of its `devices:` entry.
-template <class Device, class Options>
-driver_info make_driver_info(std::string name, std::vector<std::string_view> keys,
-                             std::function<Options(register_map::yaml_fields&)> read) {
+// The options half of a registry entry: the driver's name, its keys and a reader that makes
+// Options of its `devices:` entry (no factory: what the config loader and its fuzzer need).
+template <class Options>
+driver_info options_entry(std::string name, std::vector<std::string_view> keys,
+                          Options (*read)(register_map::yaml_fields&)) {
     driver_info d;
     d.name = std::move(name);
     d.keys = std::move(keys);
-    d.read_options = [read = std::move(read)](register_map::yaml_fields& f) {
+    d.read_options = [read](register_map::yaml_fields& f) {
         return std::shared_ptr<driver_options>(std::make_shared<options_of<Options>>(read(f)));
     };
-    d.make = [](std::string n, boost::asio::any_io_executor exec, const driver_options& o) {
+    return d;
+}
+
+// The whole entry: `options` plus a factory that builds Device(name, executor, Options).
+template <class Device, class Options>
+driver_info with_factory(driver_info options) {
+    options.make = [](std::string n, boost::asio::any_io_executor exec, const driver_options& o) {
         return std::shared_ptr<device>(
             std::make_shared<Device>(std::move(n), std::move(exec), options_cast<Options>(o)));
     };
-    return d;
+    return options;
 }
 
 }  // namespace vx::devices

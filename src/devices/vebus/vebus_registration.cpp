@@ -1,42 +1,10 @@
-// `driver: vebus` in the registry: its options (ess: as a block) and its factory.
-#include "vxbridge/devices/option_readers.hpp"
+// `driver: vebus` in the registry: its options and its factory.
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 
 namespace vx::devices::vebus {
 
-namespace {
-
-void read_ess(register_map::yaml_fields& f, ess_options& ess) {
-    register_map::yaml_fields e(f.get("ess"), f.file(), f.diag(),
-                                {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w"},
-                                "ess");
-    if (!e.ok()) return;
-    // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
-    if (auto s = read_seconds(e, "refresh", 0.2, 10)) ess.refresh = *s;
-    if (auto s = read_seconds(e, "setpoint_timeout", 1, 86400)) ess.setpoint_timeout = *s;
-    if (auto w = e.number("max_charge_w")) ess.max_charge_w = *w;
-    if (auto w = e.number("max_feed_w")) ess.max_feed_w = *w;
-    if (ess.max_charge_w < 0 || ess.max_feed_w < 0)
-        e.error("'max_charge_w' and 'max_feed_w' are magnitudes (>= 0)");
-}
-
-}  // namespace
-
 driver_info driver() {
-    return make_driver_info<vebus_device, vebus_options>(
-        "vebus",
-        {"port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"},
-        [](register_map::yaml_fields& f) {
-            vebus_options o;
-            if (auto p = f.text("port", true)) o.port = *p;
-            if (auto s = read_seconds(f, "timeout", 0.05, 10)) o.timeout = *s;
-            if (auto s = read_seconds(f, "silence", 1, 120)) o.silence = *s;
-            if (auto s = read_seconds(f, "offline_after", 1, 3600)) o.offline_after = *s;
-            if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
-            if (auto s = read_seconds(f, "poll_interval", 0, 60)) o.poll_interval = *s;
-            if (f.has("ess")) read_ess(f, o.ess);
-            return o;
-        });
+    return with_factory<vebus_device, vebus_options>(options());
 }
 
 }  // namespace vx::devices::vebus

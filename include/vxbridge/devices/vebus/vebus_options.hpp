@@ -1,6 +1,8 @@
 // Options of `driver: vebus` (kept apart so the config loader needs no Asio).
 #pragma once
 
+#include "vxbridge/devices/driver_registry.hpp"
+
 #include <chrono>
 #include <string>
 
@@ -26,5 +28,8 @@ struct vebus_options {
     ess_options ess;
     bool operator==(const vebus_options&) const = default;
 };
+
+// The options half of this driver's registry entry (name, keys, reader), without Asio.
+driver_info options();
 
 }  // namespace vx::devices::vebus

@@ -1,6 +1,8 @@
 // Options of `driver: xcom` (std only, for the config loader).
 #pragma once
 
+#include "vxbridge/devices/driver_registry.hpp"
+
 #include <chrono>
 
 #include "vxbridge/transport/options.hpp"
@@ -21,5 +23,8 @@ struct xcom_options {
     std::chrono::milliseconds offline_after{15'000};
     bool operator==(const xcom_options&) const = default;
 };
+
+// The options half of this driver's registry entry (name, keys, reader), without Asio.
+driver_info options();
 
 }  // namespace vx::devices::xcom
