@@ -49,9 +49,10 @@ core::subscription point_store::subscribe(const std::shared_ptr<device>& dev,
     } else if (now) {
         listener(now->value, now->stamp);
     }
-    std::weak_ptr<point_store> self = weak_from_this();
-    return core::subscription([self, device = dev->name(), key, id] {
-        if (const auto s = self.lock()) s->unsubscribe(device, key, id);
+    // The token holds the entry, not its name: no strings per subscription, no lookup to drop.
+    return core::subscription([self = weak_from_this(), weak = std::weak_ptr<entry>(e), id] {
+        if (const auto s = self.lock())
+            if (const auto en = weak.lock()) s->unsubscribe(en, id);
     });
 }
 
@@ -79,15 +80,11 @@ point_store::clock::time_point point_store::interest_of(const entry_ptr& e) cons
     return latest;
 }
 
-void point_store::unsubscribe(const std::string& device, const std::string& key, std::uint64_t id) {
+void point_store::unsubscribe(const entry_ptr& e, std::uint64_t id) {
     std::lock_guard lock(mutex_);
-    const auto d = points_.find(device);
-    if (d == points_.end()) return;
-    const auto it = d->second.find(key);
-    if (it == d->second.end()) return;
-    auto subs = std::make_shared<std::vector<subscriber>>(*it->second->subs);
+    auto subs = std::make_shared<std::vector<subscriber>>(*e->subs);
     std::erase_if(*subs, [id](const subscriber& s) { return s.id == id; });
-    it->second->subs = std::move(subs);
+    e->subs = std::move(subs);
 }
 
 std::optional<sample> point_store::latest(const std::string& device, const std::string& key) const {

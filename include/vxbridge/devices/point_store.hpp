@@ -73,7 +73,7 @@ class point_store : public std::enable_shared_from_this<point_store> {
 
     void publish(const entry_ptr& e, const core::value& v, clock::time_point stamp);
     clock::time_point interest_of(const entry_ptr& e) const;
-    void unsubscribe(const std::string& device, const std::string& key, std::uint64_t id);
+    void unsubscribe(const entry_ptr& e, std::uint64_t id);
 
     mutable std::mutex mutex_;
     std::map<std::string, std::map<std::string, entry_ptr>> points_;  // device -> key -> entry
