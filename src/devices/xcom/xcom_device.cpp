@@ -357,13 +357,12 @@ awaitable<bool> xcom_device::poll_multi_info(std::vector<key>& due) {
 
 // How often a point is read now: infos fast while a client reads them, else at the idle rate
 // (demand-driven polling, DESIGN.md section 3); parameter values slowly.
-std::chrono::milliseconds xcom_device::period_of(const point& pt, clock::time_point now) const {
-    if (pt.poll != core::poll_class::fast) return options_.slow;
-    if (pt.demand.empty()) return options_.fast;
+// The latest demand of the point's consumers (time_point::min(): none ever read it).
+xcom_device::clock::time_point xcom_device::demand_of(const point& pt) const {
+    if (pt.demand.empty()) return clock::time_point::max();  // not demand-tracked: always needed
     auto last = clock::time_point::min();
     for (const auto& d : pt.demand) last = std::max(last, d());
-    const bool idle = last == clock::time_point::min() || now - last > options_.idle_after;
-    return idle ? std::max(options_.fast, options_.idle) : options_.fast;
+    return last;
 }
 
 // Infos that are due, all of them (multi-info makes that cheap), then at most kParamBatch
@@ -374,13 +373,11 @@ awaitable<void> xcom_device::poll_due() {
     std::vector<key> due;
     std::map<key, clock::time_point> before;  // their last poll, for the points a pass skips
     std::size_t params = 0;
+    const poll_timing timing{options_.fast, options_.slow, options_.idle_after, options_.idle,
+                             kParamBatch};
     for (auto& [k, pt] : points_) {
-        if (pt.poll == core::poll_class::once) {
-            if (pt.once_done || now - pt.polled < options_.fast) continue;
-        } else if (now - pt.polled < period_of(pt, now)) {
-            continue;
-        }
-        if (k.k == xc::kind::parameter && params++ >= kParamBatch) continue;
+        const poll_point pp{k.k == xc::kind::info, pt.poll, pt.polled, pt.once_done};
+        if (!xcom::poll_due(pp, demand_of(pt), now, timing, params)) continue;
         due.push_back(k);
         before.emplace(k, std::exchange(pt.polled, now));
     }

@@ -24,6 +24,7 @@
 #include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/exchange_session.hpp"
 #include "vxbridge/devices/xcom/catalogue.hpp"
+#include "vxbridge/devices/xcom/poll_plan.hpp"
 #include "vxbridge/devices/xcom/scom_frame.hpp"
 #include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/transport/link.hpp"
@@ -106,7 +107,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     void on_data(std::span<const std::uint8_t> bytes);
     void count_flash_write(const key& k);
     void update_online();
-    std::chrono::milliseconds period_of(const point& pt, clock::time_point now) const;
+    clock::time_point demand_of(const point& pt) const;
 
     boost::asio::any_io_executor exec_;
     xcom_options options_;
