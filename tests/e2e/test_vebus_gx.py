@@ -167,8 +167,14 @@ class VebusGxTest(SiteCase):
             lambda: not self.client.read_holding_registers(26, 1, slave=227).isError()
             and self.hr(26, 1)[0] > 0, 12))
         # Corrupted and dropped replies: polling goes on.
+        # The fault lasts until the bridge has really met it: three more checksum errors counted
+        # on the status unit (device 1 = multi, u32 at 115).
+        def checksum_errors():
+            r = self.client.read_input_registers(115, 2, slave=247).registers
+            return (r[0] << 16) | r[1]
+        before = checksum_errors()
         self.sim.control("corrupt 0.3")
-        time.sleep(2)  # the fault lasts a while (a duration, not a synchronisation)
+        self.assertTrue(wait_until(lambda: checksum_errors() >= before + 3, 15))
         self.sim.control("corrupt 0")
         # The bridge may be re-initialising after the corrupted replies: a write succeeds again
         # once it is through (a condition with a deadline, not an assumption about timing).
