@@ -107,13 +107,4 @@ void point_store::drop_device(const std::string& device) {
     points_.erase(device);
 }
 
-std::vector<point_store::point_view> point_store::snapshot() const {
-    std::lock_guard lock(mutex_);
-    std::vector<point_view> out;
-    for (const auto& [device, points] : points_)
-        for (const auto& [key, e] : points)
-            out.push_back({device, key, e->latest, e->subs->size()});
-    return out;
-}
-
 }  // namespace vx::devices

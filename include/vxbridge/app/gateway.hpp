@@ -35,7 +35,6 @@ class gateway {
     std::optional<boost::asio::ip::tcp::endpoint> tcp_endpoint() const;
     const modbus::server_stats& stats() const { return stats_; }
     const modbus::unit_router& router() const { return *router_; }
-    const devices::point_store& store() const { return *store_; }
 
   private:
     struct device_entry {

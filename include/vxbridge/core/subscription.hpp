@@ -25,7 +25,6 @@ class subscription {
     void reset() {
         if (auto c = std::exchange(cancel_, nullptr)) c();
     }
-    explicit operator bool() const { return static_cast<bool>(cancel_); }
 
   private:
     std::function<void()> cancel_;

@@ -71,7 +71,6 @@ class exchange_session {
         timer_.cancel();
     }
 
-    bool waiting() const { return static_cast<bool>(matches_); }
     const counters& stats() const { return counters_; }
 
   private:

@@ -50,13 +50,6 @@ class point_store : public std::enable_shared_from_this<point_store> {
     // device address; constants and bridge-held rw values ({value: X}) per register.
     static std::string key_of(const core::point_spec& spec);
 
-    struct point_view {
-        std::string device, key;
-        sample latest;
-        std::size_t subscribers = 0;
-    };
-    std::vector<point_view> snapshot() const;
-
   private:
     struct subscriber {
         std::uint64_t id;

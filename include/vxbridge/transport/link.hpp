@@ -36,7 +36,6 @@ class link {
     std::function<void(std::span<const std::uint8_t>)> on_data;
     std::function<void(bool up, const std::string& why)> on_state;
     const link_counters& counters() const { return counters_; }
-    std::size_t queued() const { return queue_.size(); }
 
   protected:
     // Writes one message asynchronously and calls `done(ok)` on the link's executor when the

@@ -56,11 +56,14 @@ const std::vector<std::string>& vebus_device::link_points() {
     return names;
 }
 
-std::vector<std::string> vebus_device::source_names() {
-    auto names = vb::multi_state::point_names();
-    for (const auto* more : {&writable_points(), &link_points()})
-        for (const auto& n : *more)
-            if (!contains(names, n)) names.push_back(n);
+const std::vector<std::string>& vebus_device::source_names() {
+    static const std::vector<std::string> names = [] {
+        auto all = vb::multi_state::point_names();
+        for (const auto* more : {&writable_points(), &link_points()})
+            for (const auto& n : *more)
+                if (!contains(all, n)) all.push_back(n);
+        return all;
+    }();
     return names;
 }
 
@@ -82,7 +85,7 @@ vebus_device::~vebus_device() = default;
 
 std::string vebus_device::check_point(const core::point_spec& p) const {
     if (constant_points::handles(p)) return {};
-    const auto names = source_names();
+    const auto& names = source_names();
     if (p.ref.kind != "vebus") {
         std::string why =
             "driver vebus serves {vebus: NAME} and {value: X}, not {" + p.ref.kind + ": ...}";

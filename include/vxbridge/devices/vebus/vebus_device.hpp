@@ -53,7 +53,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     static const std::vector<std::string>& writable_points();
     static const std::vector<std::string>& link_points();
     // Every NAME of {vebus: NAME}: measurements, writable points, link figures.
-    static std::vector<std::string> source_names();
+    static const std::vector<std::string>& source_names();
 
   private:
     using clock = std::chrono::steady_clock;
