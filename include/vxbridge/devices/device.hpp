@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "vxbridge/core/command.hpp"
 #include "vxbridge/core/point.hpp"
@@ -25,6 +27,12 @@ struct link_status {
     double cycle_ms = 0;
     std::size_t queue_depth = 0;
 };
+
+// The value of a link point every driver serves by the same name (link_up, link_requests,
+// link_timeouts, link_checksum_errors, link_reconnects, link_cycle_ms); no value for any other
+// name (the driver's own).
+core::value link_point(const link_status& s, std::string_view name);
+const std::vector<std::string>& common_link_points();
 
 class device : public core::point_writer {
   public:

@@ -49,10 +49,11 @@ const std::vector<std::string>& vebus_device::writable_points() {
 }
 
 const std::vector<std::string>& vebus_device::link_points() {
-    static const std::vector<std::string> names = {
-        "link_up",         "link_requests", "link_timeouts",    "link_checksum_errors",
-        "link_reconnects", "link_cycle_ms", "link_utilisation", "link_cycles",
-        "link_wire_ms"};
+    static const std::vector<std::string> names = [] {
+        auto all = common_link_points();
+        all.insert(all.end(), {"link_utilisation", "link_cycles", "link_wire_ms"});
+        return all;
+    }();
     return names;
 }
 
@@ -74,6 +75,7 @@ vebus_device::vebus_device(std::string name, asio::any_io_executor exec, vebus_o
       options_(std::move(options)),
       link_(exec, options_.port, std::move(link)),
       commands_(exec),
+      online_(options_.offline_after),
       ess_({options_.ess.refresh, options_.ess.setpoint_timeout}) {
     link_.on_unsolicited = [this](const vb::frame& f) {
         if (f.type == vb::frame_type::boot) reinit_ = true;  // the Multi or MK3 restarted
@@ -124,8 +126,8 @@ void vebus_device::write(const core::point_spec& p, const core::value& v, core::
 
 link_status vebus_device::status() const {
     const auto s = link_.stats();
-    return {online_,           last_good_,   s.requests, s.timeouts,
-            s.checksum_errors, s.reconnects, cycle_ms_,  commands_.size()};
+    return {online_.up(),      online_.last_good(), s.requests, s.timeouts,
+            s.checksum_errors, s.reconnects,        cycle_ms_,  commands_.size()};
 }
 
 void vebus_device::start() {
@@ -151,9 +153,9 @@ void vebus_device::stop() {
     commands_.fail_all(core::outcome::offline, "stopping");
 }
 
-void vebus_device::set_online(bool up) {
-    if (online_.exchange(up) == up) return;
-    if (up)
+void vebus_device::log_online(bool changed) {
+    if (!changed) return;
+    if (online_.up())
         log()->info("{}: VE.Bus up on {} (MK3 version {}, ESS setpoint {})", name(), options_.port,
                     core::to_string(state_.point("mk3_version")),
                     ess_id_ ? "at RAM " + std::to_string(*ess_id_) : "not available");
@@ -175,8 +177,8 @@ awaitable<void> vebus_device::run() {
         if (up) {
             retry.reset();
             reinit_ = false;
-            last_good_ = clock::now();
-            set_online(true);
+            online_.answered(clock::now());
+            log_online(online_.set(true));
             while (!stopping_ && !reinit_ && link_.is_open()) {
                 const auto next = clock::now() + options_.poll_interval;
                 const bool ok = co_await cycle();
@@ -189,12 +191,15 @@ awaitable<void> vebus_device::run() {
                         : reinit_        ? "boot frame or silence"
                                          : "no answers");
         }
-        if (clock::now() - last_good_ > options_.offline_after) set_online(false);
+        // Down only: before initialise succeeds a Multi is not "up", however recent its answer.
+        // A port that closed is not "down" at once: a serial server (MOXA) reconnects within a
+        // second or two and the units keep answering meanwhile, until offline_after.
+        if (online_.up()) log_online(online_.update(clock::now(), true));
         publish();
         co_await run_commands();  // fail fast while down
         if (!reinit_) co_await commands_.pause(retry.next());
     }
-    set_online(false);
+    log_online(online_.set(false));
 }
 
 // Waits for the next cycle; writes that arrive meanwhile are sent at once (write() wakes us),
@@ -299,7 +304,7 @@ awaitable<bool> vebus_device::ask(vb::frame request) {
         state_.apply(request, *reply);
     else
         state_.sent(request);
-    last_good_ = clock::now();
+    online_.answered(clock::now());
     co_return true;
 }
 
@@ -323,7 +328,7 @@ awaitable<bool> vebus_device::cycle() {
     utilisation_ = ms > 0 ? std::min(1.0, static_cast<double>(bytes) * kWireMsPerByte / ms) : 0;
     publish();
     if (clock::now() - link_.last_heard() > options_.silence) reinit_ = true;
-    co_return ok || clock::now() - last_good_ < options_.silence;
+    co_return ok || clock::now() - online_.last_good() < options_.silence;
 }
 
 awaitable<void> vebus_device::run_commands() {
@@ -344,7 +349,8 @@ awaitable<void> vebus_device::execute(command& c) {
     const auto num = core::as_double(c.value);
     if (!num) co_return c.done(core::make_result(core::outcome::invalid, "not a number"));
     const double v = *num;
-    if (!online_ && !link_.is_open()) co_return c.done(core::make_result(core::outcome::offline));
+    if (!online_.up() && !link_.is_open())
+        co_return c.done(core::make_result(core::outcome::offline));
     if (clock::now() >= c.deadline)  // its client was told 0x0B: never send it now
         co_return c.done(core::make_result(core::outcome::timeout, "client gave up"));
     core::write_result r = core::make_result(core::outcome::ok);
@@ -410,8 +416,8 @@ awaitable<core::write_result> vebus_device::send_setpoint(double gx_watts) {
     if (ess_refusals_ > 0)
         log()->info("{}: the Multi accepts the ESS setpoint again ({} refused)", name(),
                     std::exchange(ess_refusals_, 0));
-    last_good_ = clock::now();
-    ess_.sent(last_good_);
+    online_.answered(clock::now());
+    ess_.sent(online_.last_good());
 
     co_return core::make_result(core::outcome::ok);
 }
@@ -420,7 +426,7 @@ awaitable<core::write_result> vebus_device::send_state(std::uint8_t sw,
                                                        std::optional<std::uint16_t> limit) {
     const auto reply = co_await link_.exchange(vb::state_request(sw, limit), options_.timeout);
     if (!reply) co_return core::make_result(core::outcome::timeout, "no answer to 'S'");
-    last_good_ = clock::now();
+    online_.answered(clock::now());
     co_return core::make_result(core::outcome::ok);
 }
 
@@ -452,49 +458,37 @@ void vebus_device::publish(const std::string& name, const core::value& v) {
     for (const auto& l : it->second) l(v, now);
 }
 
-void vebus_device::publish() {
-    const auto s = link_.stats();
-    for (const auto& [name, ls] : listeners_) {
-        core::value v;
-        auto stamp = clock::now();
-        if (name == "ess_setpoint")
-            v = ess_.shown();
-        else if (name == "ess_disable_charge")
-            v = std::int64_t{ess_.charge_blocked()};
-        else if (name == "ess_disable_feedin")
-            v = std::int64_t{ess_.feed_blocked()};
-        else if (name == "mode")
-            v = std::int64_t{current_switch()};
-        else if (name == "sleep")
-            v = std::int64_t{0};
-        else if (name == "link_up")
-            v = std::int64_t{online_};
-        else if (name == "link_requests")
-            v = static_cast<std::int64_t>(s.requests);
-        else if (name == "link_timeouts")
-            v = static_cast<std::int64_t>(s.timeouts);
-        else if (name == "link_checksum_errors")
-            v = static_cast<std::int64_t>(s.checksum_errors);
-        else if (name == "link_reconnects")
-            v = static_cast<std::int64_t>(s.reconnects);
-        else if (name == "link_cycle_ms")
-            v = cycle_ms_;
-        else if (name == "link_utilisation")
-            v = utilisation_ * 100.0;
-        else if (name == "link_cycles")
-            v = static_cast<std::int64_t>(cycles_);
-        else if (name == "link_wire_ms")
-            v = static_cast<std::int64_t>(static_cast<double>(s.bytes_tx + s.bytes_rx) *
-                                          kWireMsPerByte);
+// The driver's own points (ESS, switch, link figures beyond the common ones); none for a
+// measurement of the Multi.
+core::value vebus_device::own_point(const std::string& name) const {
+    if (name == "ess_setpoint") return ess_.shown();
+    if (name == "ess_disable_charge") return std::int64_t{ess_.charge_blocked()};
+    if (name == "ess_disable_feedin") return std::int64_t{ess_.feed_blocked()};
+    if (name == "mode") return std::int64_t{current_switch()};
+    if (name == "sleep") return std::int64_t{0};
+    if (name == "link_utilisation") return utilisation_ * 100.0;
+    if (name == "link_cycles") return static_cast<std::int64_t>(cycles_);
+    if (name == "link_wire_ms") {
+        const auto s = link_.stats();
+        return static_cast<std::int64_t>(static_cast<double>(s.bytes_tx + s.bytes_rx) *
+                                         kWireMsPerByte);
+    }
+    return {};
+}
 
-        else if (!online_)
-            continue;
-        else {
+void vebus_device::publish() {
+    const auto link = status();
+    for (const auto& [name, ls] : listeners_) {
+        auto stamp = clock::now();
+        core::value v = link_point(link, name);
+        if (!core::has_value(v)) v = own_point(name);
+        if (!core::has_value(v)) {
+            if (!online_.up()) continue;
             // A measurement carries the time of the last answer, not of this call: publish()
             // also runs while the Multi is silent (re-initialising, not yet offline) and must
             // not make old values look fresh - they age out through the map's max_age.
             v = state_.point(name);
-            stamp = last_good_;
+            stamp = online_.last_good();
         }
         if (!core::has_value(v)) continue;
         for (const auto& l : ls) l(v, stamp);

@@ -63,11 +63,13 @@ std::uint16_t property_id(xc::kind k, int p) {
 }
 
 const std::vector<std::string>& named_points() {
-    static const std::vector<std::string> n = {
-        "pending_messages",     "xtender_count",   "variotrack_count",
-        "variostring_count",    "bsp_count",       "link_up",
-        "link_requests",        "link_timeouts",   "link_busy",
-        "link_checksum_errors", "link_reconnects", "link_values"};
+    static const std::vector<std::string> n = [] {
+        std::vector<std::string> all{"pending_messages",  "xtender_count", "variotrack_count",
+                                     "variostring_count", "bsp_count",     "link_busy",
+                                     "link_values"};
+        for (const auto& l : common_link_points()) all.push_back(l);
+        return all;
+    }();
     return n;
 }
 
@@ -81,7 +83,8 @@ xcom_device::xcom_device(std::string name, asio::any_io_executor exec, xcom_opti
       link_(std::move(link)),
       session_(exec),
       commands_(exec),
-      hold_(exec) {
+      hold_(exec),
+      online_(options_.offline_after) {
     multi_info_ok_ = options_.multi_info;
 }
 
@@ -179,8 +182,8 @@ void xcom_device::write(const core::point_spec& p, const core::value& v, core::w
 }
 
 link_status xcom_device::status() const {
-    return {online_,
-            last_good_,
+    return {online_.up(),
+            online_.last_good(),
             session_.stats().requests,
             session_.stats().timeouts,
             parser_.checksum_errors(),
@@ -197,6 +200,7 @@ void xcom_device::start() {
             log()->info("{}: link up ({}: {})", name(), link_->describe(), why);
         else
             log()->warn("{}: link down ({}: {})", name(), link_->describe(), why);
+        if (!up) session_.cancel();  // the request in flight ends now, not at its timeout
         commands_.wake();
         hold_.cancel();
     };
@@ -230,32 +234,30 @@ awaitable<void> xcom_device::hold(std::chrono::milliseconds d) {
     co_await hold_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
-// One request, one response: retries after a timeout, back-off on GATEWAY_BUSY.
+// One request, one response: the session resends after a timeout (`retries`, -1: the
+// configured count) and keeps min_gap between requests; back-off on GATEWAY_BUSY here.
 awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retries) {
     reply out;
     auto busy_wait = 500ms;
-    if (retries < 0) retries = options_.retries;
-    for (int attempt = 0, busy = 0; attempt <= retries && busy <= 3;) {
-        const auto gap = last_request_ + options_.min_gap - clock::now();
-        if (gap > clock::duration::zero())
-            co_await hold(std::chrono::duration_cast<std::chrono::milliseconds>(gap) + 1ms);
+    const session::policy policy{options_.timeout, retries < 0 ? options_.retries : retries,
+                                 options_.min_gap};
+    for (int busy = 0; busy <= 3;) {
         if (!link_->connected()) co_return out;
-        last_request_ = clock::now();
         log()->trace("{}: request to {} object {} property {}", name(), request.dst,
                      request.object_id, request.property_id);
+        const auto timeouts = session_.stats().timeouts;
         auto answer = co_await session_.exchange(
             *link_, xc::encode(request),
-            [&request](const xc::frame& f) { return xc::is_response_to(request, f); },
-            options_.timeout);
+            [&request](const xc::frame& f) { return xc::is_response_to(request, f); }, policy);
         if (!answer) {
-            ++attempt;
-            ++unanswered_;
+            unanswered_ += static_cast<int>(session_.stats().timeouts - timeouts);
             update_online();  // offline after offline_after, even in the middle of a pass
-            log()->debug("{}: no answer from {} (object {} property {}), attempt {}", name(),
-                         request.dst, request.object_id, request.property_id, attempt);
-            continue;
+            log()->debug("{}: no answer from {} (object {} property {}) after {} attempt(s)",
+                         name(), request.dst, request.object_id, request.property_id,
+                         policy.retries + 1);
+            co_return out;
         }
-        last_good_ = clock::now();
+        online_.answered(clock::now());
         unanswered_ = 0;
         if (answer->error() == xc::scom_error::gateway_busy) {
             ++stats_.busy;
@@ -498,10 +500,8 @@ awaitable<xcom_device::reply> xcom_device::write_once(xc::frame request, xc::dat
 }
 
 void xcom_device::update_online() {
-    const bool up = link_->connected() && last_good_ != clock::time_point{} &&
-                    clock::now() - last_good_ < options_.offline_after;
-    if (online_.exchange(up) == up) return;
-    if (up)
+    if (!online_.update(clock::now(), link_->connected())) return;
+    if (online_.up())
         log()->info("{}: Xcom answering on {}", name(), link_->describe());
     else
         log()->warn("{}: Xcom not answering on {}: units answer 0x0A", name(), link_->describe());
@@ -524,12 +524,9 @@ awaitable<void> xcom_device::run() {
             pass_ms_ = std::chrono::duration<double, std::milli>(clock::now() - pass_start).count();
         }
         update_online();
-        publish_named("link_up", std::int64_t{online_.load()});
-        publish_named("link_requests", static_cast<std::int64_t>(session_.stats().requests));
-        publish_named("link_timeouts", static_cast<std::int64_t>(session_.stats().timeouts));
+        const auto link = status();
+        for (const auto& n : common_link_points()) publish_named(n, link_point(link, n));
         publish_named("link_busy", static_cast<std::int64_t>(stats_.busy));
-        publish_named("link_checksum_errors", static_cast<std::int64_t>(parser_.checksum_errors()));
-        publish_named("link_reconnects", static_cast<std::int64_t>(link_->counters().reconnects));
         publish_named("link_values", static_cast<std::int64_t>(stats_.values));
         publish_named("pending_messages", std::int64_t{0});
         for (const auto& [n, c] : device_counts_) publish_named(n, std::int64_t{c});

@@ -6,7 +6,6 @@
 
 #include <utility>  // first: Boost 1.74 awaitable.hpp uses std::exchange without including it
 
-#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,6 +20,7 @@
 #include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/driver_registry.hpp"
+#include "vxbridge/devices/online_state.hpp"
 #include "vxbridge/devices/vebus/ess_hold.hpp"
 #include "vxbridge/devices/vebus/mk3_link.hpp"
 #include "vxbridge/devices/vebus/multi_state.hpp"
@@ -39,7 +39,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     void subscribe(const core::point_spec& point, value_listener listener) override;
     void write(const core::point_spec& point, const core::value& v, core::write_done done,
                time_point deadline) override;
-    bool online() const override { return online_; }
+    bool online() const override { return online_.up(); }
     void clear_subscriptions() override {
         listeners_.clear();
         constants_.clear_listeners();
@@ -80,7 +80,8 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
 
     void publish();
     void publish(const std::string& name, const core::value& v);
-    void set_online(bool up);
+    void log_online(bool changed);
+    core::value own_point(const std::string& name) const;
     std::uint8_t current_switch() const;
 
     boost::asio::any_io_executor exec_;
@@ -94,8 +95,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     char letter_ = 'X';  // 'W' if the MK3 ignores X even after the mode-2 'S'
     bool stopping_ = false;
     bool reinit_ = false;
-    std::atomic<bool> online_{false};
-    clock::time_point last_good_{};
+    online_state online_;
 
     // ESS (mode 3) state, GX sign: + = charge from the grid.
     std::optional<std::uint8_t> ess_id_;

@@ -23,6 +23,7 @@
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/exchange_session.hpp"
+#include "vxbridge/devices/online_state.hpp"
 #include "vxbridge/devices/xcom/catalogue.hpp"
 #include "vxbridge/devices/xcom/poll_plan.hpp"
 #include "vxbridge/devices/xcom/scom_frame.hpp"
@@ -42,7 +43,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     void subscribe(const core::point_spec& point, value_listener listener) override;
     void write(const core::point_spec& point, const core::value& v, core::write_done done,
                time_point deadline) override;
-    bool online() const override { return online_; }
+    bool online() const override { return online_.up(); }
     void clear_subscriptions() override {
         points_.clear();
         named_.clear();
@@ -97,7 +98,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     boost::asio::awaitable<void> discover();
     boost::asio::awaitable<void> run_commands();
     boost::asio::awaitable<void> execute(command c);
-    // Inside an exchange (min_gap, a write's GATEWAY_BUSY back-off): writes do not shorten it.
+    // Inside an exchange (a write's GATEWAY_BUSY back-off): writes do not shorten it.
 
     boost::asio::awaitable<void> hold(std::chrono::milliseconds d);
 
@@ -116,15 +117,15 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     constant_points constants_;
     std::map<key, point> points_;
     std::map<std::string, std::vector<value_listener>> named_;  // {xcom: NAME}
-    exchange_session<xcom::frame> session_;
+    using session = exchange_session<xcom::frame>;
+    session session_;
     command_queue<command> commands_;  // its pause ends early for a write or a link change
     boost::asio::steady_timer hold_;
     bool stopping_ = false;
     bool multi_info_ok_ = true;
     std::uint16_t request_id_ = 1;
     int unanswered_ = 0;  // timeouts in a row
-    std::atomic<bool> online_{false};
-    clock::time_point last_good_{}, last_request_{};
+    online_state online_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> flash_writes_;
     std::map<std::string, int> device_counts_;
     double pass_ms_ = 0;  // the last poll pass
