@@ -35,6 +35,8 @@ def first_request_ms(cfg, port):
                 if len(s.recv(64)) == 11:  # MBAP + FC3 reply with one register
                     return p, (time.monotonic() - t0) * 1000
         except OSError:
+            if p.poll() is not None:
+                sys.exit(f"vxbridge exited with {p.returncode} before serving (config {cfg})")
             time.sleep(0.001)
 
 

@@ -156,9 +156,19 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
                 std::find(files.begin(), files.end(), path) == files.end())
                 files.push_back(path);
     std::vector<loaded> results(files.size());
+    // Largest file first, so the last task to start is a small one and the threads finish
+    // together (the Xtender map alone is a third of all the bytes).
+    std::vector<std::pair<std::uintmax_t, std::size_t>> order;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        std::error_code ec;
+        const auto size = fs::file_size(files[i], ec);
+        order.emplace_back(ec ? 0 : size, i);
+    }
+    std::sort(order.begin(), order.end(), std::greater<>());
     std::atomic<std::size_t> next{0};
     const auto work = [&] {
-        for (std::size_t i = next++; i < files.size(); i = next++) {
+        for (std::size_t k = next++; k < order.size(); k = next++) {
+            const auto i = order[k].second;
             try {
                 results[i].map = register_map::load_map(files[i], results[i].diag);
             } catch (const std::exception& e) {  // a thread must not let anything escape

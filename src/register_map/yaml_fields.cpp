@@ -1,6 +1,7 @@
 #include "vxbridge/register_map/yaml_fields.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <vector>
 
@@ -40,22 +41,32 @@ yaml_fields::yaml_fields(const YAML::Node& node, const std::string& file, core::
         report(diag_, file_, node, what_ + " must be a mapping of keys");
         return;
     }
-    const std::vector<std::string> names(allowed.begin(), allowed.end());
+    entries_.reserve(node.size());
     for (const auto& kv : node) {
-        const auto key = key_text(kv.first);
-        if (std::find(names.begin(), names.end(), key) == names.end())
+        auto key = key_text(kv.first);
+        if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+            const std::vector<std::string> names(allowed.begin(), allowed.end());
             report(diag_, file_, kv.first,
                    "unknown key '" + key + "' in " + what_ + core::did_you_mean(key, names));
+        }
+        entries_.emplace_back(std::move(key), kv.second);
     }
 }
 
+const YAML::Node* yaml_fields::find(const char* key) const {
+    for (const auto& [k, v] : entries_)
+        if (k == key) return &v;
+    return nullptr;
+}
+
 bool yaml_fields::has(const char* key) const {
-    return is_map_ && node_[key].IsDefined();
+    return find(key) != nullptr;
 }
 
 YAML::Node yaml_fields::get(const char* key) const {
-    if (!is_map_) return YAML::Node();
-    return node_[key];
+    const auto* n = find(key);
+    // Absent: an undefined node, as yaml-cpp's operator[] gives (a default Node is null).
+    return n ? *n : YAML::Node(YAML::NodeType::Undefined);
 }
 
 void yaml_fields::error(const YAML::Node& at, const std::string& message) {
@@ -86,8 +97,12 @@ std::optional<std::string> yaml_fields::text(const char* key, bool required) {
 std::optional<double> yaml_fields::number(const char* key, bool required) {
     const auto s = text(key, required);
     if (!s) return std::nullopt;
+    // Plain decimals without a stream (yaml-cpp's convert builds a stringstream per value);
+    // anything else (".5", "1e3" parse here too) through yaml-cpp's rules.
     double v = 0;
-    if (!YAML::convert<double>::decode(get(key), v) || !std::isfinite(v)) {
+    const auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+    const bool plain = ec == std::errc{} && end == s->data() + s->size();
+    if ((!plain && !YAML::convert<double>::decode(get(key), v)) || !std::isfinite(v)) {
         error(get(key), "'" + std::string(key) + "' must be a number, not '" + *s + "'");
         return std::nullopt;
     }
@@ -99,7 +114,9 @@ std::optional<long long> yaml_fields::integer(const char* key, long long lo, lon
     const auto s = text(key, required);
     if (!s) return std::nullopt;
     long long v = 0;
-    if (!YAML::convert<long long>::decode(get(key), v)) {
+    const auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+    const bool plain = ec == std::errc{} && end == s->data() + s->size();
+    if (!plain && !YAML::convert<long long>::decode(get(key), v)) {
         error(get(key), "'" + std::string(key) + "' must be a whole number, not '" + *s + "'");
         return std::nullopt;
     }

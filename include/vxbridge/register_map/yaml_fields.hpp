@@ -9,6 +9,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "vxbridge/core/diagnostics.hpp"
 
@@ -25,7 +27,7 @@ class yaml_fields {
 
     bool ok() const { return is_map_; }
     bool has(const char* key) const;
-    YAML::Node get(const char* key) const;  // null node when absent
+    YAML::Node get(const char* key) const;  // undefined node when absent
 
     std::optional<std::string> text(const char* key, bool required = false);
     std::optional<double> number(const char* key, bool required = false);
@@ -44,7 +46,12 @@ class yaml_fields {
     core::diagnostics& diag() { return diag_; }
 
   private:
+    // The mapping's entries, read once: a lookup by key is then a string compare, not
+    // yaml-cpp's operator[] (which allocates per call; map loading is most of start-up).
+    const YAML::Node* find(const char* key) const;
+
     YAML::Node node_;
+    std::vector<std::pair<std::string, YAML::Node>> entries_;
     const std::string& file_;
     core::diagnostics& diag_;
     std::string what_;
