@@ -1,0 +1,254 @@
+#include "vxbridge/control/ess_loop.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vx::control {
+
+namespace {
+
+constexpr double kBig = 1e6;  // W: wider than any setting a client can encode (int32 x 1)
+
+// Codes of the status figure ess_limited (the view and the status unit show which limit shaped
+// the last setpoint).
+int limited_code(const std::string& by) {
+    static const char* names[] = {"", "max charge", "max discharge", "discharge blocked",
+                                  "force charge", "max feed-in"};
+    for (int i = 0; i < 6; ++i)
+        if (by == names[i]) return i;
+    return 0;
+}
+
+}  // namespace
+
+const std::vector<setting_def>& ess_setting_defs() {
+    // protocols/ess-and-grid-meters.md section 1 and section 6.1 (GX defaults). Every negative
+    // 2704/2706 is "no limit" (the -1 scale trap), so their ranges reach below -1.
+    static const std::vector<setting_def> defs = {
+        {"ac_power_setpoint", -kBig, kBig, 50, true, true},          // 2700, 2703
+        {"max_charge_percentage", 0, 100, 100, true, true},          // 2701
+        {"max_discharge_percentage", 0, 100, 100, true, true},       // 2702
+        {"max_discharge_power", -kBig, kBig, -1, true, true},        // 2704, 2720
+        {"max_charge_current", -1, 10000, -1, true, true},           // 2705
+        {"max_feed_in_power", -kBig, kBig, -1, true, true},          // 2706, 2722
+        {"overvoltage_feed_in", 0, 1, 0, true, true},                // 2707
+        {"prevent_feedback", 0, 1, 0, true, true},                   // 2708
+        {"pv_power_limiter_active", 0, 1, 0, false, false},          // 2709
+        {"max_charge_voltage", 0, 1000, 0, true, true},              // 2710
+        {"ac_input1", 0, 3, 1, true, true},                          // 2711
+        {"ac_input2", 0, 3, 0, true, true},                          // 2712
+        {"ac_export_limit", -1, 1000, -1, true, true},               // 2713
+        {"ac_input_limit", -1, 1000, -1, true, true},                // 2714
+        {"always_peak_shave", 0, 1, 0, true, true},                  // 2715
+        {"override_setpoint", -kBig, kBig, 0, false, true},          // 2716 (volatile)
+        {"run_without_grid_meter", 0, 1, 1, true, true},             // 2718
+        {"pv_disable", 0, 1, 0, false, false},                       // 2724
+        {"batterylife_state", 0, 12, 1, true, true},                 // 2900 (BatteryLife)
+        {"minimum_soc", 0, 100, 10, true, true},                     // 2901
+        {"hub4_mode", 1, 3, 3, true, true},                          // 2902
+        {"soc_limit", 0, 100, 10, false, false},                     // 2903 (BatteryLife)
+    };
+    return defs;
+}
+
+const std::vector<std::string>& ess_loop::status_names() {
+    static const std::vector<std::string> names = {
+        "ess_state",   "ess_target_w",  "ess_grid_w",           "ess_setpoint_w",
+        "ess_limited", "ess_regulating", "ess_active_soc_limit"};
+    return names;
+}
+
+ess_loop::ess_loop(ess_config c, battery_life_memory bl)
+    : cfg_(c), bl_(bl), regulator_(c.law) {
+    for (const auto& d : ess_setting_defs()) values_[std::string(d.name)] = d.fallback;
+    values_["hub4_mode"] = cfg_.mode;
+    values_["minimum_soc"] = cfg_.min_soc;
+    values_["ac_power_setpoint"] = cfg_.grid_setpoint_w;
+    values_["run_without_grid_meter"] = cfg_.has_meter ? 0 : 1;
+}
+
+double ess_loop::setting(std::string_view name) const {
+    const auto it = values_.find(name);
+    return it == values_.end() ? 0.0 : it->second;
+}
+
+int ess_loop::mode() const {
+    return static_cast<int>(setting("hub4_mode"));
+}
+
+setting_write ess_loop::write(std::string_view name, double value, steady::time_point now) {
+    const auto& defs = ess_setting_defs();
+    const auto d = std::find_if(defs.begin(), defs.end(),
+                                [&](const setting_def& s) { return s.name == name; });
+    if (d == defs.end()) return setting_write::unknown;
+    if (!d->writable) return setting_write::read_only;
+    if (!std::isfinite(value) || value < d->lo || value > d->hi) return setting_write::out_of_range;
+    if (name == "override_setpoint") {
+        // A written 0 is a 0 W override, not a revert (section 1, 2716).
+        override_w_ = value;
+        override_at_ = now;
+        return setting_write::ok;
+    }
+    if (name == "batterylife_state") {
+        bl_.set_mode(static_cast<int>(std::lround(value)));
+        ++version_;
+        return setting_write::ok;
+    }
+    auto& v = values_[std::string(name)];
+    if (v != value) {
+        v = value;
+        ++version_;
+    }
+    return setting_write::ok;
+}
+
+std::optional<double> ess_loop::target(steady::time_point now) const {
+    if (override_w_ && now - override_at_ < cfg_.override_timeout) return *override_w_;
+    return setting("ac_power_setpoint");
+}
+
+core::value ess_loop::read(std::string_view name, steady::time_point now) const {
+    if (name == "override_setpoint")
+        return override_w_ && now - override_at_ < cfg_.override_timeout ? *override_w_ : 0.0;
+    if (name == "batterylife_state") return static_cast<std::int64_t>(bl_.state());
+    if (name == "soc_limit") return bl_.soc_limit();
+    if (name == "ess_state") {
+        // 0 external control, 1 regulating, 2 passthru (stale measurement / link lost),
+        // 3 waiting for a first measurement.
+        if (mode() == 3) return std::int64_t{0};
+        if (regulating_) return std::int64_t{1};
+        return std::int64_t{stopped_ ? 2 : 3};
+    }
+    if (name == "ess_regulating") return std::int64_t{regulating_};
+    if (name == "ess_target_w") return regulating_ ? last_step_.target_w : *target(now);
+    if (name == "ess_grid_w") {
+        if (!last_sample_) return {};
+        return last_sample_->grid_w.value_or(last_sample_->ac_in_w);
+    }
+    if (name == "ess_setpoint_w") return last_command_ ? last_command_->setpoint_w : 0.0;
+    if (name == "ess_limited") return std::int64_t{limited_code(last_step_.limited_by)};
+    if (name == "ess_active_soc_limit") {
+        const auto a = bl_.active_soc_limit(setting("minimum_soc"));
+        return a ? core::value{*a} : core::value{};
+    }
+    const auto it = values_.find(name);
+    if (it == values_.end()) return {};
+    return it->second;
+}
+
+ess_limits ess_loop::limits(const ess_sample& s) const {
+    ess_limits l;
+    const double ubat = s.bat_v.value_or(0) > 0 ? *s.bat_v : 48.0;
+    // Charge (battery frame): the Multi's limit, 2701 (<= 99 % of it), 2705 x UBat (DVCC).
+    double charge = cfg_.max_charge_w;
+    if (const auto pct = setting("max_charge_percentage"); pct <= 99)
+        charge = std::min(charge, cfg_.max_charge_w * pct / 100.0);
+    if (const auto amps = setting("max_charge_current"); amps >= 0)
+        charge = std::min(charge, amps * ubat);
+    l.max_charge_w = charge;
+    // Discharge: the Multi's inverter limit, 2702 (< 50 % = none at all), 2704 (negative = none).
+    double discharge = cfg_.max_feed_w;
+    if (setting("max_discharge_percentage") < 50) discharge = 0;
+    if (const auto p = setting("max_discharge_power"); p >= 0) discharge = std::min(discharge, p);
+    l.max_discharge_w = discharge;
+    if (const auto f = setting("max_feed_in_power"); f >= 0) l.max_feed_in_w = f;
+    l.discharge_blocked = bl_.discharge_blocked();
+    switch (bl_.state()) {
+        case bl_state::keep_charged:
+            l.force_charge_w = charge;  // "keep batteries charged": charge at the maximum allowed
+            break;
+        case bl_state::force_charge:
+        case bl_state::low_soc_charge:
+        case bl_state::recharge:
+            l.force_charge_w = std::min(charge, ubat * 5.0);  // slow charge, 5 A (section 2.3)
+            break;
+        default:
+            break;
+    }
+    return l;
+}
+
+void ess_loop::set_state(std::string s) {
+    state_ = std::move(s);
+}
+
+std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time_point now,
+                                               wall::time_point wall_now, int local_minutes) {
+    last_sample_ = s;
+    if (mode() == 3) {
+        regulating_ = false;
+        set_state("external control (2902 = 3)");
+        return std::nullopt;
+    }
+    if (now - s.at > cfg_.stale_after) return std::nullopt;  // tick() stops regulation
+    const auto before = bl_.memory().state;
+    bl_.update({s.soc, true, false, setting("minimum_soc"), wall_now, local_minutes});
+    if (bl_.memory().state != before) ++version_;
+
+    // The grid: the meter's, unless 2718 says "inverter/charger" or there is no meter.
+    const bool use_meter = s.grid_w && setting("run_without_grid_meter") == 0;
+    const double grid = use_meter ? *s.grid_w : s.ac_in_w;
+    last_step_ = regulator_.step(s.ac_in_w, s.ac_out_w, grid, target(now).value_or(0), limits(s));
+    ess_command c;
+    // Never outside the Multi's limits, whatever the law asks.
+    c.setpoint_w = std::clamp(last_step_.setpoint_w, -cfg_.max_feed_w, cfg_.max_charge_w);
+    const auto l = limits(s);
+    c.disable_feedin = l.discharge_blocked || (l.max_discharge_w && *l.max_discharge_w <= 0);
+    c.disable_charge = l.max_charge_w && *l.max_charge_w <= 0;
+    regulating_ = true;
+    stopped_ = false;
+    set_state(last_step_.limited_by.empty() ? "regulating" : "regulating, " + last_step_.limited_by);
+    last_command_ = c;
+    last_sent_ = now;
+    return c;
+}
+
+std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) {
+    if (mode() == 3) {
+        regulating_ = false;
+        set_state("external control (2902 = 3)");
+        return std::nullopt;
+    }
+    const bool fresh = link_up && last_sample_ && now - last_sample_->at <= cfg_.stale_after;
+    if (!fresh) {
+        if (!regulating_) {
+            if (!stopped_) set_state(link_up ? "waiting for a measurement" : "Multi unreachable");
+            return std::nullopt;
+        }
+        // Stop regulating: 0 W, the Multi in passthru; resumes with the next fresh sample.
+        regulating_ = false;
+        stopped_ = true;
+        regulator_.reset();
+        set_state(link_up ? "passthru: measurement stale" : "passthru: Multi unreachable");
+        last_command_ = ess_command{0, false, false, true};
+        last_sent_ = now;
+        return last_command_;
+    }
+    if (regulating_ && last_command_ && now - last_sent_ >= cfg_.resend_every) {
+        last_sent_ = now;
+        return last_command_;
+    }
+    return std::nullopt;
+}
+
+std::map<std::string, double> ess_loop::persistent() const {
+    std::map<std::string, double> out;
+    for (const auto& d : ess_setting_defs())
+        if (d.persistent && d.name != "batterylife_state") {
+            const auto it = values_.find(d.name);
+            out.emplace(std::string(d.name), it == values_.end() ? d.fallback : it->second);
+        }
+    return out;
+}
+
+void ess_loop::restore(const std::map<std::string, double>& settings) {
+    for (const auto& d : ess_setting_defs()) {
+        if (!d.persistent || d.name == "batterylife_state") continue;
+        const auto it = settings.find(std::string(d.name));
+        if (it != settings.end() && std::isfinite(it->second) && it->second >= d.lo &&
+            it->second <= d.hi)
+            values_[std::string(d.name)] = it->second;
+    }
+}
+
+}  // namespace vx::control
