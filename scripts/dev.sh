@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ make cmake pkg-config libmodbus-dev libboost-dev libyaml-cpp-dev libspdlog-dev
-          libfmt-dev libcli11-dev libgtest-dev libgmock-dev python3 python3-pymodbus python3-serial
+          libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev python3 python3-pymodbus python3-serial
           python3-serial-asyncio mbpoll socat clang libclang-rt-14-dev ninja-build)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -29,6 +29,9 @@ VEBUS_SOURCES = {
     95: "charge_state", 96: ("ess_setpoint", "rw"),
 }
 VEBUS_CONSTANTS = {57: 0, 58: 0, 59: 0, 60: 0}  # no VE.Bus BMS
+# L2/L3 setpoints of a single-phase Multi: accepted and held by the bridge (OpenEMS writes 37-41
+# with one FC16 every cycle), not sent anywhere.
+VEBUS_HELD = {40, 41}
 
 SYSTEM_SOURCES = {
     817: "ac_out_p", 820: "ac_in_p", 826: "active_source",
@@ -37,6 +40,26 @@ SYSTEM_SOURCES = {
     902: "ac_out_p", 908: "ac_in_p",
 }
 SYSTEM_CONSTANTS = {800: "vxbridge0001"}
+# The ESS settings (com.victronenergy.settings / hub4 on a GX) are the bridge's ESS loop's
+# (protocols/ess-and-grid-meters.md section 1): {ess: NAME}, validated by the loop itself so an
+# out-of-range write gets the GX's answer (0x0A, a failed SetValue), not the map's 0x03.
+ESS_SOURCES = {
+    2700: ("ac_power_setpoint", "rw"), 2701: ("max_charge_percentage", "rw"),
+    2702: ("max_discharge_percentage", "rw"), 2703: ("ac_power_setpoint", "rw"),
+    2704: ("max_discharge_power", "rw"), 2705: ("max_charge_current", "rw"),
+    2706: ("max_feed_in_power", "rw"), 2707: ("overvoltage_feed_in", "rw"),
+    2708: ("prevent_feedback", "rw"), 2709: "pv_power_limiter_active",
+    2710: ("max_charge_voltage", "rw"), 2711: ("ac_input1", "rw"), 2712: ("ac_input2", "rw"),
+    2713: ("ac_export_limit", "rw"), 2714: ("ac_input_limit", "rw"),
+    2715: ("always_peak_shave", "rw"), 2716: ("override_setpoint", "rw"),
+    2718: ("run_without_grid_meter", "rw"), 2720: ("max_discharge_power", "rw"),
+    2722: ("max_feed_in_power", "rw"), 2724: "pv_disable",
+    2900: ("batterylife_state", "rw"), 2901: ("minimum_soc", "rw"), 2902: ("hub4_mode", "rw"),
+    2903: "soc_limit",
+}
+# Dynamic ESS is off on a bridge: 5400-5407 and 5420-5429 read 0 ("off", "not available"), so
+# the blocks Home Assistant reads and openWB's DESS check answer in one piece.
+DESS_CONSTANTS = {r: 0 for r in list(range(5400, 5408)) + list(range(5420, 5430))}
 # evcc and Home Assistant read 808-850 with FC4 in one block; 830 and 834 are internal types on
 # a GX (UTC seconds, firmware version): 830 is the bridge's clock ({bridge: ...} sources are
 # served by the bridge itself, whatever the unit's driver); 834 has no source.
@@ -100,17 +123,23 @@ def entry(path, text, reg, mtype, scale, rw, sources, constants, name_seen):
         src, access = src
     if fields["type"] != "pad":
         if src:
-            fields["source"] = "{vebus: %s}" % src
+            kind = "ess" if reg in ESS_SOURCES else "vebus"
+            fields["source"] = "{%s: %s}" % (kind, src)
         elif reg in constants:
             fields["source"] = "{value: %s}" % constants[reg]
         unit = text if text and "=" not in text else ""
         if unit:
             fields["unit"] = quote(unit)
         e = enum_of(text)
-        if e and fields["type"] in ("u16", "i16"):
+        if e and fields["type"] in ("u16", "i16") and not (access == "rw" and reg in ESS_SOURCES):
             fields["enum"] = "{" + ", ".join(f"{k}: {quote(v)}" for k, v in e.items()) + "}"
         if access == "rw":
             fields["access"] = "rw"
+        if sources is VEBUS_SOURCES and reg in VEBUS_HELD:
+            fields["access"] = "rw"
+            fields["description"] = quote(path + " (single-phase Multi: a write is accepted and "
+                                          "held by the bridge, not sent)")
+            return fields
     desc = path + ("" if src or reg in constants or fields["type"] == "pad" else " (not provided by the MK3: reads 0)")
     if rw == "W" and access != "rw" and fields["type"] != "pad":
         desc += "; writable on a GX, read-only here"
@@ -118,11 +147,15 @@ def entry(path, text, reg, mtype, scale, rw, sources, constants, name_seen):
     return fields
 
 
-def write_map(service, name, header, sources, constants, lo, hi, extra=None, limits=None):
+def write_map(services, name, header, sources, constants, ranges, extra=None, limits=None):
     seen, out = set(), []
-    for path, dtype, text, reg, mtype, scale, rw in rows(service):
-        if not lo <= reg <= hi:
-            continue
+    selected = []
+    for service in services:
+        for row in rows(service):
+            if any(lo <= row[3] <= hi for lo, hi in ranges):
+                selected.append(row)
+    selected.sort(key=lambda r: r[3])
+    for path, dtype, text, reg, mtype, scale, rw in selected:
         f = entry(path, text, reg, mtype, scale, rw, sources, constants, seen)
         if f is None and extra and reg in extra:
             t, width, d, bridge = extra[reg]
@@ -159,6 +192,7 @@ description: Victron GX com.victronenergy.vebus registers 3-109 from an MK3-conn
 word_order: big
 max_age: 10
 unavailable: zero
+partial_writes: merge
 registers:
 """
 
@@ -169,20 +203,31 @@ SYSTEM_HEADER = """# Victron GX Modbus-TCP map, service com.victronenergy.system
 #
 # Conventions as in vebus.yaml. evcc reads 808-850 with FC4 and Home Assistant reads blocks from
 # 800: every register of 800-918 is mapped; what is not known reads 0, reserved reads 0xFFFF.
+#
+# 2700-2724 and 2900-2903 are the ESS settings energy managers write (evcc 2901, openWB 2902,
+# 2702, 2716, Home Assistant 2700-2708, 2900-2902): the bridge's ESS loop holds and acts on them
+# ({ess: ...}; ess.mode in the site config is where a fresh site starts). A write outside a
+# setting's range answers 0x0A, as a GX answers a refused D-Bus SetValue; an FC6 to one half of
+# an int32 (2716, 2720, 2722) merges with the other half, as on a GX. 2716 (the grid setpoint
+# override) is volatile and expires after ess.override_timeout (180 s); the others survive a
+# restart (state: {dir: ...}). 5400-5407 / 5420-5429: Dynamic ESS is off (all 0).
 schema: 1
 name: victron-gx-system
 driver: vebus
-description: Victron GX com.victronenergy.system registers 800-918 derived from an MK3-connected Multi.
+description: Victron GX com.victronenergy.system registers 800-918 derived from an MK3-connected Multi, the ESS settings 2700-2724 / 2900-2903 of the bridge's ESS loop, Dynamic ESS 5400-5429 (off).
 word_order: big
 max_age: 10
 unavailable: zero
+partial_writes: merge
 registers:
 """
 
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
-    write_map("vebus", "vebus.yaml", VEBUS_HEADER, VEBUS_SOURCES, VEBUS_CONSTANTS, 3, 109,
+    write_map(["vebus"], "vebus.yaml", VEBUS_HEADER, VEBUS_SOURCES, VEBUS_CONSTANTS, [(3, 109)],
               limits={22: {"min": 0, "max": 100}, 33: {}})
-    write_map("system", "system.yaml", SYSTEM_HEADER, SYSTEM_SOURCES, SYSTEM_CONSTANTS, 800, 918,
+    write_map(["system", "settings", "hub4"], "system.yaml", SYSTEM_HEADER,
+              {**SYSTEM_SOURCES, **ESS_SOURCES}, {**SYSTEM_CONSTANTS, **DESS_CONSTANTS},
+              [(800, 918), (2700, 2724), (2900, 2903), (5400, 5407), (5420, 5429)],
               extra=SYSTEM_EXTRA)
     print("wrote", OUT)

@@ -5,6 +5,8 @@
 #include <map>
 
 #include "vxbridge/app/drivers.hpp"
+#include "vxbridge/app/ess_service.hpp"
+#include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/app/paths.hpp"
 #include "vxbridge/app/status_device.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
@@ -57,9 +59,29 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
         else
             devices_[name] = {c, std::move(d)};
     }
+    for (const auto& [name, d] : devices_) make_ess(name, d);
     router_ = bind_all(site, diag);
     if (!diag.empty()) throw core::load_error(std::move(diag));
     make_servers(site.modbus);
+}
+
+// A VE.Bus system gets its ESS loop (mode external by default: it then only serves the
+// settings registers and regulates nothing).
+void gateway::make_ess(const std::string& name, const device_entry& d) {
+    const auto* o = devices::options_as<devices::vebus::vebus_options>(d.config.options);
+    if (!o) return;
+    control::ess_config c;
+    c.mode = o->ess.mode;
+    c.min_soc = o->ess.min_soc;
+    c.grid_setpoint_w = o->ess.grid_setpoint_w;
+    c.max_charge_w = o->ess.max_charge_w;
+    c.max_feed_w = o->ess.max_feed_w;
+    c.override_timeout = o->ess.override_timeout;
+    c.law = o->ess.integral ? control::control_law::gx_integral : control::control_law::gx;
+    const auto file = site_.state_dir.empty()
+                          ? std::string{}
+                          : site_.state_dir + "/" + name + ".ess.json";
+    ess_[name] = std::make_shared<ess_service>(io_.get_executor(), c, store_, d.device, file);
 }
 
 // Every unit bound to its device's points, and the status unit.
@@ -71,6 +93,11 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
     for (const auto& uc : site.units) {
         const auto it = devices_.find(uc.device);
         if (it == devices_.end() || !uc.map) continue;
+        // {ess: ...}: the ESS loop of the unit's own VE.Bus system.
+        if (const auto e = ess_.find(uc.device); e != ess_.end())
+            binder.route("ess", e->second);
+        else
+            binder.unroute("ess");
         router->add(binder.bind({static_cast<std::uint8_t>(uc.unit_id), uc.device, uc.address,
                                  uc.map, it->second.device},
                                 diag));
@@ -84,6 +111,8 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
             diag.add(site.file, 0, 0,
                      "maps/bridge/status.yaml not found (or set status: {enabled: false})");
         } else {
+            // The status unit shows the first VE.Bus system's loop; without one, unavailable.
+            binder.route("ess", ess_.empty() ? nullptr : ess_.begin()->second);
             if (auto map = register_map::load_map(file, diag))
                 router->add(binder.bind(
                     {static_cast<std::uint8_t>(site.status.unit_id), "bridge", 0, map, status_},
@@ -143,6 +172,26 @@ std::string gateway::reload(const config::site_config& next) {
     for (const auto& [name, d] : devices_)
         if (!devices.contains(name) || devices[name].device != d.device)
             stopped.push_back(d.device);
+    // ESS loops: kept with their device (and its settings); a replaced device gets a new one,
+    // which reads the settings the old one saved.
+    std::map<std::string, std::shared_ptr<ess_service>> ess;
+    std::vector<std::shared_ptr<ess_service>> ess_started;
+    for (const auto& [name, d] : devices) {
+        if (const auto e = ess_.find(name); e != ess_.end() && devices_.contains(name) &&
+                                            devices_[name].device == d.device) {
+            e->second->clear_subscriptions();
+            store_->forget_feeds(e->second->name());
+            ess[name] = e->second;
+        }
+    }
+    for (const auto& [name, e] : ess_)
+        if (!ess.contains(name)) e->stop();  // saves its settings first
+    ess_ = std::move(ess);
+    for (const auto& [name, d] : devices)
+        if (!ess_.contains(name)) {
+            make_ess(name, d);
+            if (ess_.contains(name)) ess_started.push_back(ess_[name]);
+        }
     status_->clear_subscriptions();
     store_->forget_feeds(status_->name());
     devices_ = std::move(devices);
@@ -151,6 +200,7 @@ std::string gateway::reload(const config::site_config& next) {
     for (const auto& p : diag.problems()) spdlog::get("app")->error("reload: {}", p.to_string());
     for (const auto& d : stopped) d->stop();
     for (const auto& d : started) d->start();
+    for (const auto& e : ess_started) e->start();
     const bool same_server = next.modbus == site_.modbus;
     if (same_server) {
         modbus::handler_options ho;
@@ -178,6 +228,7 @@ gateway::~gateway() {
 
 void gateway::start() {
     for (const auto& [name, d] : devices_) d.device->start();
+    for (const auto& [name, e] : ess_) e->start();
     status_->start();
     if (tcp_) tcp_->start();
     if (rtu_) rtu_->start();
@@ -186,6 +237,7 @@ void gateway::start() {
 void gateway::stop() {
     if (rtu_) rtu_->stop();
     if (tcp_) tcp_->stop();
+    for (const auto& [name, e] : ess_) e->stop();
     for (const auto& [name, d] : devices_) d.device->stop();
     status_->stop();
 }

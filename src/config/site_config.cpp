@@ -226,7 +226,7 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
 
 void read_site(const YAML::Node& root, const std::string& file, core::diagnostics& diag,
                const devices::driver_registry& drivers, site_config& site) {
-    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status"},
+    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status", "state"},
                   "a site config");
     if (!f.ok()) return;
     if (f.has("modbus")) read_modbus(f.get("modbus"), file, diag, site.modbus);
@@ -243,6 +243,17 @@ void read_site(const YAML::Node& root, const std::string& file, core::diagnostic
             if (site.status.enabled && u.unit_id == site.status.unit_id)
                 s.error("unit id " + std::to_string(u.unit_id) +
                         " is the status unit's; set status: {unit_id: N} or {enabled: false}");
+    }
+    if (f.has("state")) {
+        yaml_fields s(f.get("state"), file, diag, {"dir"}, "state");
+        if (auto d = s.text("dir", true)) {
+            if (d->empty())
+                s.error(s.get("dir"), "'dir' must name a directory");
+            else
+                site.state_dir = fs::path(*d).is_absolute()
+                                     ? *d
+                                     : (fs::path(file).parent_path() / *d).lexically_normal().string();
+        }
     }
     if (f.has("log")) {
         yaml_fields l(f.get("log"), file, diag, {"level"}, "log");

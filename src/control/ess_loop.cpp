@@ -238,17 +238,42 @@ std::map<std::string, double> ess_loop::persistent() const {
             const auto it = values_.find(d.name);
             out.emplace(std::string(d.name), it == values_.end() ? d.fallback : it->second);
         }
+    // BatteryLife's memory, as a GX keeps it in its settings (State, SocLimit, flags).
+    const auto& m = bl_.memory();
+    out["batterylife.state"] = static_cast<double>(m.state);
+    out["batterylife.soc_limit"] = m.soc_limit;
+    out["batterylife.discharged_today"] = m.discharged_today;
+    out["batterylife.absorption_today"] = m.absorption_today;
+    out["batterylife.float_today"] = m.float_today;
+    if (m.discharged_since)
+        out["batterylife.discharged_since"] = static_cast<double>(
+            std::chrono::duration_cast<std::chrono::seconds>(m.discharged_since->time_since_epoch())
+                .count());
     return out;
 }
 
 void ess_loop::restore(const std::map<std::string, double>& settings) {
+    const auto get = [&](const std::string& k, double lo, double hi) -> std::optional<double> {
+        const auto it = settings.find(k);
+        if (it == settings.end() || !std::isfinite(it->second) || it->second < lo ||
+            it->second > hi)
+            return std::nullopt;  // missing or damaged: the default stays
+        return it->second;
+    };
     for (const auto& d : ess_setting_defs()) {
         if (!d.persistent || d.name == "batterylife_state") continue;
-        const auto it = settings.find(std::string(d.name));
-        if (it != settings.end() && std::isfinite(it->second) && it->second >= d.lo &&
-            it->second <= d.hi)
-            values_[std::string(d.name)] = it->second;
+        if (const auto v = get(std::string(d.name), d.lo, d.hi)) values_[std::string(d.name)] = *v;
     }
+    auto m = bl_.memory();
+    if (const auto v = get("batterylife.state", 0, 12))
+        m.state = static_cast<bl_state>(static_cast<int>(*v));
+    if (const auto v = get("batterylife.soc_limit", 0, 100)) m.soc_limit = *v;
+    if (const auto v = get("batterylife.discharged_today", 0, 1)) m.discharged_today = *v != 0;
+    if (const auto v = get("batterylife.absorption_today", 0, 1)) m.absorption_today = *v != 0;
+    if (const auto v = get("batterylife.float_today", 0, 1)) m.float_today = *v != 0;
+    if (const auto v = get("batterylife.discharged_since", 0, 1e11))
+        m.discharged_since = wall::time_point{} + std::chrono::seconds(static_cast<long long>(*v));
+    bl_ = battery_life(m);
 }
 
 }  // namespace vx::control

@@ -26,6 +26,7 @@ exception_code exception_for(core::outcome o) {
         case outcome::busy:
             return exception_code::busy;
         case outcome::offline:
+        case outcome::setting_refused:
             return exception_code::gateway_path_unavailable;
         case outcome::unknown_unit:
         case outcome::timeout:
@@ -96,13 +97,28 @@ std::optional<core::outcome> plan_write(const unit& u, const request& r,
     const bool bits = r.function == fc::write_coil || r.function == fc::write_coils;
     const auto table = bits ? rm::table_kind::coils : rm::table_kind::holding;
     const std::uint32_t end = std::uint32_t{r.write_address} + r.write_quantity;
+    const bool merge = !bits && u.image->map().merge_partial_writes;
     for (std::uint32_t a = r.write_address; a < end;) {
         rm::entry_ref ref;
         const auto* e = u.image->entry_covering(table, a, &ref);
-        if (!e || e->address != a || e->end() > end) return core::outcome::unmapped;
+        if (!e) return core::outcome::unmapped;
+        const bool partial = e->address != a || e->end() > end;
+        if (partial && !merge) return core::outcome::unmapped;
         if (e->type != rm::value_type::pad) {
             if (e->access != rm::access_mode::rw) return core::outcome::not_writable;
-            const auto words = std::span(r.values).subspan(a - r.write_address, e->width());
+            std::vector<std::uint16_t> words(e->width());
+            if (partial) {
+                // The words not written keep the value's current ones (as a GX merges an
+                // FC6 to one half of an int32); an absent value counts as 0.
+                if (u.image->read_registers(table, static_cast<std::uint16_t>(e->address), words,
+                                            std::chrono::steady_clock::now()) !=
+                    rm::read_status::ok)
+                    std::fill(words.begin(), words.end(), 0);
+            }
+            const std::uint32_t from = std::max<std::uint32_t>(a, e->address);
+            const std::uint32_t to = std::min<std::uint32_t>(end, e->end());
+            for (auto w = from; w < to; ++w)
+                words[w - e->address] = r.values[w - r.write_address];
             auto d = rm::decode_write(*e, words);
             if (d.error != rm::decode_error::none) return core::outcome::invalid;
             plan.push_back({ref, std::move(d.v)});

@@ -32,6 +32,7 @@ std::shared_ptr<unit> unit_binder::bind(const unit_binding& b, core::diagnostics
         spec.writable = e.access == rm::access_mode::rw;
         spec.persist = e.persist;
         const auto& owner = owner_of(e.source ? &*e.source : nullptr, b.device);
+        if (!owner) continue;  // routed to a part this site does not have: unavailable
         if (auto why = owner->check_point(spec); !why.empty()) {
             diag.add(b.map->file, e.pos.line, e.pos.col, "'" + e.name + "': " + why);
             continue;

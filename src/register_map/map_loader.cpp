@@ -13,7 +13,8 @@ namespace {
 
 constexpr std::string_view kMapKeys[] = {"schema",     "name",    "driver",          "description",
                                          "word_order", "max_age", "registers",       "holding",
-                                         "input",      "coils",   "discrete_inputs", "unavailable"};
+                                         "input",      "coils",   "discrete_inputs", "unavailable",
+                                         "partial_writes"};
 constexpr std::string_view kRegisterKeys[] = {
     "name", "address", "type",   "length",  "scale",       "unit", "access",      "min",
     "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order"};
@@ -244,6 +245,10 @@ std::shared_ptr<const register_map> load_map(const std::string& file, core::diag
                              {{"sentinel", unavailable_mode::sentinel},
                               {"zero", unavailable_mode::zero},
                               {"exception", unavailable_mode::exception}});
+                // A write covering part of a 32/64-bit value: refused (0x02), or merged with the
+                // value's other words as a GX does (protocols/vebus-mk3-and-gx.md section 3.1).
+                parse_choice(f, "partial_writes", m->merge_partial_writes,
+                             {{"refuse", false}, {"merge", true}});
                 map_context ctx{file, local, m->order, unavailable};
                 m->separate_tables = f.has("holding") || f.has("input");
                 if (m->separate_tables && f.has("registers"))

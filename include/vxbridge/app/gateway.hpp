@@ -44,6 +44,7 @@ class gateway {
     std::shared_ptr<modbus::unit_router> bind_all(const config::site_config& site,
                                                   core::diagnostics& diag);
     void make_servers(const config::modbus_config& m);
+    void make_ess(const std::string& name, const device_entry& d);
 
     boost::asio::io_context& io_;
     config::site_config site_;
@@ -51,6 +52,8 @@ class gateway {
     std::map<std::string, device_entry> devices_;
     std::shared_ptr<devices::point_store> store_ = std::make_shared<devices::point_store>();
     std::shared_ptr<class status_device> status_;
+    // The ESS loop of each VE.Bus device (by device name): {ess: ...} sources of its units.
+    std::map<std::string, std::shared_ptr<class ess_service>> ess_;
     std::shared_ptr<modbus::unit_router> router_;
     std::shared_ptr<const modbus::request_handler> handler_;
     std::unique_ptr<modbus::tcp_server> tcp_;

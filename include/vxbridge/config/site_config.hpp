@@ -76,6 +76,9 @@ struct site_config {
     std::vector<unit_config> units;
     log_config log;
     status_config status;
+    // Where settings a restart must keep live (the ESS settings): `state: {dir: ...}`, relative
+    // to the config file; systemd's StateDirectory= creates the default.
+    std::string state_dir = "/var/lib/vxbridge";
 };
 
 // Loads the config and every map it names. Problems go to `diag` (all of them); the result is

@@ -21,6 +21,9 @@ enum class outcome {
     timeout,  // no answer in time                               -> 0x0B
     invalid,  // the value is out of range (device or map)       -> 0x03
     offline,  // the link is down; nothing was sent              -> 0x0A
+    // A bridge-held setting refused the value (outside its range): a GX answers a failed
+    // D-Bus SetValue with 0x0A, and clients of the GX maps expect that (vebus-mk3-and-gx.md 3.1).
+    setting_refused,  //                                         -> 0x0A
     // The request's own problems (the Modbus side).
     unknown_function,  // -> 0x01
     read_only_mode,    // -> 0x01: the gateway is configured read-only

@@ -28,10 +28,13 @@ class unit_binder {
   public:
     explicit unit_binder(std::shared_ptr<devices::point_store> store) : store_(std::move(store)) {}
 
-    // Sources `{kind: ...}` are served by `dev`, whatever the unit's device.
+    // Sources `{kind: ...}` are served by `dev`, whatever the unit's device; with `dev` null
+    // they read as unavailable (a status map entry for a part this site does not have).
     void route(const std::string& kind, std::shared_ptr<devices::device> dev) {
         routes_[kind] = std::move(dev);
     }
+    // `{kind: ...}` goes to the unit's own device again.
+    void unroute(const std::string& kind) { routes_.erase(kind); }
 
     // Binds every entry; problems (a source the device cannot serve) go to `diag` with the
     // map's file:line:col, and that entry reads as unavailable.

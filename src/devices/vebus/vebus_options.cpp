@@ -9,7 +9,9 @@ namespace {
 
 void read_ess(register_map::yaml_fields& f, ess_options& ess) {
     register_map::yaml_fields e(f.get("ess"), f.file(), f.diag(),
-                                {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w"},
+                                {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w",
+                                 "mode", "min_soc", "grid_setpoint", "override_timeout",
+                                 "control"},
                                 "ess");
     if (!e.ok()) return;
     // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
@@ -19,6 +21,20 @@ void read_ess(register_map::yaml_fields& f, ess_options& ess) {
     if (auto w = e.number("max_feed_w")) ess.max_feed_w = *w;
     if (ess.max_charge_w < 0 || ess.max_feed_w < 0)
         e.error("'max_charge_w' and 'max_feed_w' are magnitudes (>= 0)");
+    // mode: external (2902 = 3: a client writes 37-41, as today), optimized (1: the bridge
+    // regulates the grid, phase compensation), individual_phase (2).
+    if (auto m = e.choice("mode", {"external", "optimized", "individual_phase"}))
+        ess.mode = *m == "optimized" ? 1 : *m == "individual_phase" ? 2 : 3;
+    if (auto v = e.number("min_soc")) {
+        if (*v < 0 || *v > 100)
+            e.error(e.get("min_soc"), "'min_soc' must be 0..100 (%)");
+        else
+            ess.min_soc = *v;
+    }
+    if (auto v = e.number("grid_setpoint")) ess.grid_setpoint_w = *v;
+    if (auto s = read_seconds(e, "override_timeout", 1, 86400))
+        ess.override_timeout = std::chrono::duration_cast<std::chrono::seconds>(*s);
+    if (auto c = e.choice("control", {"integral", "gx"})) ess.integral = *c == "integral";
 }
 
 vebus_options read(register_map::yaml_fields& f) {

@@ -148,6 +148,7 @@ TEST(EssLoop, StaleMeasurementOrLostLinkStopsRegulationOnceAndItResumes) {
 TEST(EssLoop, PersistentSettingsRoundTripAndBadValuesAreIgnored) {
     ess_loop a(optimized());
     a.write("minimum_soc", 42, t0);
+    a.write("batterylife_state", 9, t0);
     a.write("override_setpoint", 123, t0);
     auto saved = a.persistent();
     EXPECT_FALSE(saved.contains("override_setpoint")) << "2716 is volatile";
@@ -156,6 +157,7 @@ TEST(EssLoop, PersistentSettingsRoundTripAndBadValuesAreIgnored) {
     b.restore(saved);
     EXPECT_EQ(num(b.read("minimum_soc", t0)), 42);
     EXPECT_EQ(num(b.read("ac_power_setpoint", t0)), 50);
+    EXPECT_EQ(num(b.read("batterylife_state", t0)), 9) << "BatteryLife's state survives";
 }
 
 TEST(EssLoop, TheIntegralLawRemovesTheSteadyStateErrorOfAPlantAt96Percent) {

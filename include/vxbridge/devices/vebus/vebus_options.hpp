@@ -13,6 +13,13 @@ struct ess_options {
     std::chrono::milliseconds setpoint_timeout{60'000};  // no client write this long -> 0 W
     double max_charge_w = 3'000;                         // register 37 above this -> 0x03
     double max_feed_w = 3'000;                           // register 37 below -this -> 0x03
+    // The bridge's ESS loop (what a GX runs); these are the defaults of a fresh site, the
+    // settings registers (2700..., 2900...) change them and a restart keeps the change.
+    int mode = 3;                 // 2902: 1 optimized, 2 optimized per phase, 3 external
+    double min_soc = 10;          // 2901, %
+    double grid_setpoint_w = 50;  // 2700
+    std::chrono::seconds override_timeout{180};  // 2716 without a refresh
+    bool integral = true;                        // control: integral (default) or gx
     bool operator==(const ess_options&) const = default;
 };
 

@@ -1,0 +1,252 @@
+#include "vxbridge/app/ess_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <ctime>
+
+#include "vxbridge/app/state_file.hpp"
+#include "vxbridge/core/suggest.hpp"
+
+namespace vx::app {
+
+namespace asio = boost::asio;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+std::shared_ptr<spdlog::logger> log() {
+    return spdlog::get("ess");
+}
+
+// The Multi's points the loop reads (driver vebus names).
+const char* const kFeeds[] = {"ac_in_p", "ac_out_p", "soc", "bat_v", "link_up"};
+
+int local_minutes(std::chrono::system_clock::time_point t) {
+    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    localtime_r(&tt, &tm);
+    return tm.tm_hour * 60 + tm.tm_min;
+}
+
+}  // namespace
+
+ess_service::ess_service(asio::any_io_executor exec, control::ess_config config,
+                         std::shared_ptr<devices::point_store> store,
+                         std::shared_ptr<devices::device> multi, std::string state_file)
+    : device(multi->name() + ".ess"),
+      exec_(exec),
+      timer_(exec),
+      loop_(config),
+      store_(std::move(store)),
+      multi_(std::move(multi)),
+      state_file_(std::move(state_file)) {
+    if (state_file_.empty()) return;
+    std::string problem;
+    if (const auto saved = load_state(state_file_, problem)) {
+        loop_.restore(*saved);
+        log()->info("{}: ESS settings from {}", name(), state_file_);
+    } else if (!problem.empty()) {
+        log()->warn("{}: ignoring the state file {}: {}; the ESS settings start from the config",
+                    name(), state_file_, problem);
+    }
+    saved_version_ = loop_.persistent_version();
+}
+
+std::vector<std::string> ess_service::point_names() {
+    std::vector<std::string> names;
+    for (const auto& d : control::ess_setting_defs()) names.emplace_back(d.name);
+    for (const auto& n : control::ess_loop::status_names()) names.push_back(n);
+    return names;
+}
+
+std::string ess_service::check_point(const core::point_spec& p) const {
+    if (p.ref.kind != "ess") return "the ESS loop serves {ess: NAME}";
+    static const auto names = point_names();
+    if (std::find(names.begin(), names.end(), p.ref.key) == names.end())
+        return "unknown ESS point '" + p.ref.key + "'" + core::did_you_mean(p.ref.key, names);
+    if (p.writable) {
+        const auto& defs = control::ess_setting_defs();
+        const auto d = std::find_if(defs.begin(), defs.end(),
+                                    [&](const auto& s) { return s.name == p.ref.key; });
+        if (d == defs.end() || !d->writable) return "ESS point '" + p.ref.key + "' is read-only";
+    }
+    return {};
+}
+
+void ess_service::subscribe(const core::point_spec& p, devices::value_listener l) {
+    const auto v = loop_.read(p.ref.key, clock::now());
+    if (core::has_value(v)) l(v, clock::now());
+    listeners_[p.ref.key].push_back(std::move(l));
+}
+
+void ess_service::write(const core::point_spec& p, const core::value& v, core::write_done done,
+                        time_point) {
+    const auto num = core::as_double(v);
+    if (!num) return done(core::make_result(core::outcome::invalid, "not a number"));
+    asio::post(exec_, [self = shared_from_this(), key = p.ref.key, value = *num,
+                       done = std::move(done)] {
+        using control::setting_write;
+        switch (self->loop_.write(key, value, clock::now())) {
+            case setting_write::ok:
+                break;
+            case setting_write::out_of_range:
+                return done(core::make_result(core::outcome::setting_refused,
+                                              key + " out of range"));
+            case setting_write::read_only:
+                return done(core::make_result(core::outcome::not_writable));
+            case setting_write::unknown:
+                return done(core::make_result(core::outcome::refused, "unknown setting"));
+        }
+        log()->info("{}: {} = {}", self->name(), key, value);
+        self->publish_all();  // a read after the reply shows it
+        done(core::make_result(core::outcome::ok));
+        self->step();  // a new target acts now, not at the next measurement
+    });
+}
+
+void ess_service::start() {
+    stopped_ = false;
+    auto w = weak_from_this();
+    for (const char* n : kFeeds) {
+        core::point_spec spec;
+        spec.ref = {"vebus", n, {}};
+        spec.binding = name() + "/" + n;
+        feeds_.push_back(store_->subscribe(
+            multi_, spec, [w, key = std::string(n)](const core::value& v, clock::time_point t) {
+                if (auto self = w.lock()) self->on_value(key, v, t);
+            }));
+    }
+    log()->info("{}: ESS mode {} ({}) on {}", name(), loop_.mode(),
+                loop_.mode() == 3 ? "external control" : "the bridge regulates", multi_->name());
+    tick();
+}
+
+void ess_service::stop() {
+    stopped_ = true;
+    timer_.cancel();
+    feeds_.clear();
+    save();
+}
+
+void ess_service::on_value(const std::string& key, const core::value& v, clock::time_point t) {
+    // The point store may call on any thread: the loop runs on ours.
+    asio::post(exec_, [self = shared_from_this(), key, v, t] {
+        const auto d = core::as_double(v);
+        auto& s = self->sample_;
+        if (key == "link_up") {
+            self->link_up_ = d && *d != 0;
+            return;
+        }
+        if (key == "ac_in_p" && d) {
+            s.ac_in_w = *d;
+            s.at = t;
+        } else if (key == "ac_out_p" && d) {
+            s.ac_out_w = *d;
+        } else if (key == "soc") {
+            s.soc = d;
+        } else if (key == "bat_v") {
+            s.bat_v = d;
+        }
+        // The driver publishes a whole cycle at once: one step after the last of its values.
+        if (s.at > self->last_step_at_ && !self->step_posted_) {
+            self->step_posted_ = true;
+            asio::post(self->exec_, [self] {
+                self->step_posted_ = false;
+                self->last_step_at_ = self->sample_.at;
+                self->step();
+            });
+        }
+    });
+}
+
+void ess_service::step() {
+    if (stopped_ || sample_.at == clock::time_point{}) return;
+    const auto wall = std::chrono::system_clock::now();
+    if (const auto c = loop_.on_sample(sample_, clock::now(), wall, local_minutes(wall))) send(*c);
+    note_state();
+    publish_all();
+}
+
+void ess_service::tick() {
+    if (stopped_) return;
+    if (const auto c = loop_.tick(clock::now(), link_up_ && multi_->online())) send(*c);
+    note_state();
+    publish_all();
+    // Settings on disk within 2 s of a change: checked every second, so changes coalesce.
+    if (loop_.persistent_version() != saved_version_) save();
+    timer_.expires_after(std::chrono::seconds(1));
+    timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
+        if (auto self = w.lock(); self && !ec) self->tick();
+    });
+}
+
+void ess_service::note_state() {
+    if (loop_.state_text() == logged_state_) return;
+    logged_state_ = loop_.state_text();
+    if (logged_state_.starts_with("passthru"))
+        log()->warn("{}: {}: 0 W to the Multi until a fresh measurement", name(), logged_state_);
+    else
+        log()->info("{}: {}", name(), logged_state_);
+}
+
+void ess_service::send_point(const char* point, double value) {
+    core::point_spec spec;
+    spec.ref = {"vebus", point, {}};
+    spec.binding = name() + "/" + point;
+    spec.writable = true;
+    multi_->write(
+        spec, core::value{value},
+        [w = weak_from_this(), point](core::write_result r) {
+            auto self = w.lock();
+            if (!self) return;
+            asio::post(self->exec_, [self, point, r] {
+                const auto why = r.status == core::outcome::ok ? std::string{} : r.detail;
+                if (why != self->last_send_error_ && !why.empty())
+                    log()->warn("{}: the Multi did not take {}: {}", self->name(), point, why);
+                self->last_send_error_ = why;
+            });
+        },
+        clock::now() + std::chrono::seconds(2));
+}
+
+void ess_service::send(const control::ess_command& c) {
+    if (sent_disable_charge_ != c.disable_charge) {
+        send_point("ess_disable_charge", c.disable_charge);
+        sent_disable_charge_ = c.disable_charge;
+    }
+    if (sent_disable_feedin_ != c.disable_feedin) {
+        send_point("ess_disable_feedin", c.disable_feedin);
+        sent_disable_feedin_ = c.disable_feedin;
+    }
+    send_point("ess_setpoint", c.setpoint_w);
+    if (c.passthru) sent_disable_charge_ = sent_disable_feedin_ = std::nullopt;
+}
+
+void ess_service::publish_all() {
+    const auto now = clock::now();
+    for (const auto& [key, ls] : listeners_) {
+        const auto v = loop_.read(key, now);
+        for (const auto& l : ls) l(v, now);
+    }
+}
+
+void ess_service::save() {
+    if (state_file_.empty() || loop_.persistent_version() == saved_version_) return;
+    std::string problem;
+    if (save_state(state_file_, loop_.persistent(), problem)) {
+        saved_version_ = loop_.persistent_version();
+        last_save_error_.clear();
+        return;
+    }
+    // Logged once per distinct problem; the settings stay in force in memory and the next
+    // change tries again.
+    if (problem != last_save_error_)
+        log()->warn("{}: ESS settings not saved (they will not survive a restart): {}", name(),
+                    problem);
+    last_save_error_ = problem;
+    saved_version_ = loop_.persistent_version();
+}
+
+}  // namespace vx::app
