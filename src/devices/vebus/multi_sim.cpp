@@ -72,28 +72,41 @@ frame multi_sim::version_frame() const {
 std::uint8_t multi_sim::device_state() const {
     if (asleep_ || switch_ == 4) return 2;  // off
     if (!o_.mains) return 4;                // inverting
-    if (ess_ram_ != 0) return 9;            // charge (ESS control: bulk)
+    if (ess_active_) return 9;              // charge (ESS control: bulk)
     return switch_ == 2 ? 4 : 8;            // passthru
 }
 
-// Plant: ESS mode 3 sets the power at the AC input (+ = feed-in in the Multi's sign). The battery
-// takes what the input brings minus the loads; without a setpoint the loads pass through.
+void multi_sim::set_soc(double percent) {
+    soc_ = std::clamp(percent, 0.0, 100.0);
+}
+
+// Plant: in ESS the setpoint sets the power at the AC input (+ = feed-in in the Multi's sign),
+// reached at ess_gain and ramped at ramp_w_per_s; the battery takes what the input brings minus
+// what AC-out needs (load - PV). Without a refreshed setpoint AC-out passes through.
 void multi_sim::tick(clock::time_point now) {
     if (last_tick_ == clock::time_point{}) last_tick_ = now;
     const double dt = std::chrono::duration<double>(now - last_tick_).count();
     last_tick_ = now;
-    if (ess_ram_ != 0 && now - ess_written_ > o_.ess_timeout) ess_ram_ = 0;  // assistant timeout
+    if (ess_active_ && now - ess_written_ > o_.ess_timeout) {  // assistant timeout
+        ess_active_ = false;
+        ess_ram_ = 0;
+    }
     const bool off = asleep_ || switch_ == 4;
-    const double load = off ? 0.0 : o_.load_w;
+    const double out = off ? 0.0 : o_.load_w - o_.pv_w;  // what AC-out needs (< 0: PV surplus)
     if (!o_.mains) {
         in_p_ = 0;
-        bat_p_ = -load;
+        bat_p_ = -out;
+    } else if (ess_active_) {
+        const double target = -static_cast<double>(ess_ram_) * o_.ess_gain;  // import
+        const double step = o_.ramp_w_per_s * dt;
+        in_p_ += std::clamp(target - in_p_, -step, step);
+        bat_p_ = in_p_ - out;
     } else {
-        in_p_ = ess_ram_ != 0 ? -static_cast<double>(ess_ram_) : load;  // import
-        bat_p_ = in_p_ - load;
+        in_p_ = out;  // passthru
+        bat_p_ = 0;
     }
     if ((soc_ >= 100 && bat_p_ > 0) || (soc_ <= 0 && bat_p_ < 0)) {  // full or empty
-        in_p_ = load;
+        in_p_ = o_.mains ? out : 0.0;
         bat_p_ = 0;
     }
     soc_ = std::clamp(soc_ + bat_p_ * dt / 3600.0 / o_.capacity_wh * 100.0, 0.0, 100.0);
@@ -103,7 +116,7 @@ void multi_sim::tick(clock::time_point now) {
 
 std::uint16_t multi_sim::ram(std::uint8_t id) const {
     const double ac_in_v = o_.mains ? 230.1 : 0.0;
-    const double load = asleep_ || switch_ == 4 ? 0.0 : o_.load_w;
+    const double load = asleep_ || switch_ == 4 ? 0.0 : o_.load_w - o_.pv_w;
     auto enc = [](double v, double f) { return static_cast<std::uint16_t>(std::lround(v / f)); };
     switch (id) {
         case 0:
@@ -209,9 +222,10 @@ std::vector<frame> multi_sim::winmon_reply(const frame& req, clock::time_point n
             if (setpoint_history_.empty() || setpoint_history_.back() != ess_ram_)
                 setpoint_history_.push_back(ess_ram_);
 
+            tick(now);  // the plant up to now under the old setpoint
             ess_written_ = now;
+            ess_active_ = true;
             ++setpoint_writes_;
-            tick(now);
             return {mk2_reply(letter, {winmon::write_ram_ok})};
         }
         case winmon::device_state:

@@ -159,6 +159,14 @@ std::string sim_server::control(const std::string& line) {
             vanish(std::chrono::milliseconds(static_cast<long>(num())));
         else if (cmd == "busy")
             multi_.set_busy(arg == "on");
+        else if (cmd == "load")
+            multi_.set_load(num());
+        else if (cmd == "pv")
+            multi_.set_pv(num());
+        else if (cmd == "grid_load")
+            multi_.set_grid_load(num());
+        else if (cmd == "soc")
+            multi_.set_soc(num());
         else if (cmd != "status")
             return "error: unknown command '" + cmd + "'";
     } catch (const std::exception&) {
@@ -168,7 +176,10 @@ std::string sim_server::control(const std::string& line) {
     out << "ok setpoint_ram=" << multi_.ess_setpoint_ram() << " soc=" << multi_.soc()
         << " battery_w=" << multi_.battery_power() << " import_w=" << multi_.input_power_import()
         << " state=" << int(multi_.device_state()) << " switch=" << int(multi_.switch_state())
-        << " limit=" << multi_.input_limit() << " writes=" << multi_.setpoint_writes()
+        << " limit=" << multi_.input_limit() << " load_w=" << multi_.site().load_w
+        << " pv_w=" << multi_.site().pv_w << " grid_load_w=" << multi_.site().grid_load_w
+        << " ac_out_w=" << multi_.ac_out_power() << " grid_w=" << multi_.grid_power()
+        << " writes=" << multi_.setpoint_writes()
         << " history=";
     const auto& h = multi_.setpoint_history();
     for (std::size_t i = 0; i < h.size(); ++i) out << (i ? "," : "") << h[i];

@@ -176,22 +176,48 @@ TEST(vebus_model, gx_state_mapping) {
 }
 
 TEST(multi_sim, ess_setpoint_moves_the_plant_and_expires) {
-    vb::multi_sim sim({std::chrono::milliseconds(15'000), 5000, 300, 50, true});
+    vb::multi_sim sim({.ess_timeout = std::chrono::milliseconds(15'000),
+                       .capacity_wh = 5000,
+                       .load_w = 300,
+                       .initial_soc = 50});
     auto t = vb::multi_sim::clock::now();
     sim.tick(t);
     EXPECT_EQ(sim.device_state(), 8);  // passthru without a setpoint
+    EXPECT_DOUBLE_EQ(sim.input_power_import(), 300);
     // Venus's capture: Z 37 flags 0, id 131, +370 = feed 370 W.
     const auto reply = sim.handle(vb::write_ram_request('Z', 131, 370, false), t);
     ASSERT_EQ(reply.size(), 1u);
     EXPECT_EQ(vb::parse_winmon(reply[0])->code, vb::winmon::write_ram_ok);
     EXPECT_EQ(sim.ess_setpoint_ram(), 370);
+    sim.tick(t + std::chrono::seconds(1));
+    EXPECT_NEAR(sim.input_power_import(), 300 - 400, 1e-6) << "ramps at 400 W/s";
     sim.tick(t + std::chrono::seconds(10));
-    EXPECT_DOUBLE_EQ(sim.input_power_import(), -370);
-    EXPECT_DOUBLE_EQ(sim.battery_power(), -670);  // feed-in + load from the battery
+    EXPECT_NEAR(sim.input_power_import(), -370 * 0.96, 1e-6) << "reaches 96 % of the setpoint";
+    EXPECT_NEAR(sim.battery_power(), -370 * 0.96 - 300, 1e-6);  // feed-in + load from the battery
     EXPECT_LT(sim.soc(), 50);
     sim.tick(t + std::chrono::seconds(16));  // no refresh for 15 s: the assistant drops it
     EXPECT_EQ(sim.ess_setpoint_ram(), 0);
     EXPECT_EQ(sim.device_state(), 8);
+    EXPECT_DOUBLE_EQ(sim.input_power_import(), 300) << "passthru";
+}
+
+TEST(multi_sim, the_site_around_the_multi) {
+    vb::multi_sim sim({.load_w = 1000, .initial_soc = 50});
+    auto t = vb::multi_sim::clock::now();
+    sim.tick(t);
+    sim.set_pv(1500);
+    sim.set_grid_load(200);
+    sim.tick(t + std::chrono::seconds(1));
+    EXPECT_DOUBLE_EQ(sim.ac_out_power(), -500) << "PV surplus on AC-out";
+    EXPECT_DOUBLE_EQ(sim.input_power_import(), -500) << "passthru: the surplus goes to the grid";
+    EXPECT_DOUBLE_EQ(sim.grid_power(), -300) << "the meter also sees the grid-side load";
+    // A 0 W setpoint holds the AC input at 0: the surplus charges the battery.
+    sim.handle(vb::write_ram_request('X', 131, 0, false), t + std::chrono::seconds(1));
+    sim.tick(t + std::chrono::seconds(5));
+    EXPECT_NEAR(sim.input_power_import(), 0, 1e-6);
+    EXPECT_NEAR(sim.battery_power(), 500, 1e-6);
+    sim.set_soc(12.5);
+    EXPECT_DOUBLE_EQ(sim.soc(), 12.5);
 }
 
 TEST(multi_sim, answers_like_the_captures) {

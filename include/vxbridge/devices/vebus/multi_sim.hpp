@@ -1,7 +1,10 @@
 // The simulated MK3 + MultiPlus-II 48/3000 (pure: frames in, frames out, time passed in).
 // RAM-variable infos as captured (protocols/vebus-mk3-and-gx.md section 1.7), the ESS assistant
-// at RAM 130 (section 1.11), and a small plant: the ESS setpoint moves battery current, SoC and
-// AC-in power; it expires after `ess_timeout` (default 15 s) -> 0 W and passthru.
+// at RAM 130 (section 1.11), and the site around it: a load on AC-out, AC-coupled PV on AC-out,
+// a load between the grid and the Multi (seen only by a grid meter), the battery's SoC. In ESS
+// the Multi reaches about 96 % of a commanded AC-in power, ramping at 400 W/s
+// (ess-and-grid-meters.md section 2.2); an unrefreshed setpoint expires after `ess_timeout`
+// (default 15 s) -> passthru (AC-in = what AC-out needs).
 #pragma once
 
 #include <chrono>
@@ -17,7 +20,11 @@ struct multi_sim_options {
     std::chrono::milliseconds ess_timeout{15'000};
     double capacity_wh = 5'000;  // battery
     double load_w = 300;         // AC-out consumption
+    double pv_w = 0;             // AC-coupled PV on AC-out
+    double grid_load_w = 0;      // between grid and Multi: only a grid meter sees it
     double initial_soc = 60;     // %
+    double ess_gain = 0.96;      // share of a commanded AC-in power the Multi reaches
+    double ramp_w_per_s = 400;   // ESS firmware rate limit
     bool mains = true;
 };
 
@@ -37,6 +44,15 @@ class multi_sim {
     double soc() const { return soc_; }
     double battery_power() const { return bat_p_; }
     double input_power_import() const { return in_p_; }
+    // What a grid meter sees: the Multi's AC input plus the load between grid and Multi.
+    double grid_power() const { return in_p_ + o_.grid_load_w; }
+    double ac_out_power() const { return o_.load_w - o_.pv_w; }
+    // The site, changed by control lines (`load W`, `pv W`, `grid_load W`, `soc %`).
+    void set_load(double w) { o_.load_w = w; }
+    void set_pv(double w) { o_.pv_w = w; }
+    void set_grid_load(double w) { o_.grid_load_w = w; }
+    void set_soc(double percent);
+    const multi_sim_options& site() const { return o_; }
     std::uint8_t switch_state() const { return switch_; }
     std::uint16_t input_limit() const { return limit_; }  // 0.1 A
     bool asleep() const { return asleep_; }
@@ -58,6 +74,7 @@ class multi_sim {
     multi_sim_options o_;
     std::int16_t ess_ram_ = 0;
     clock::time_point ess_written_{};
+    bool ess_active_ = false;  // a setpoint written and refreshed within ess_timeout
     std::vector<std::uint8_t> snapshot_ids_;
     std::uint8_t switch_ = 3;    // 1 charger-only, 2 inverter-only, 3 on, 4 off
     std::uint16_t limit_ = 160;  // 16.0 A
