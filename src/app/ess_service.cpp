@@ -85,25 +85,25 @@ void ess_service::write(const core::point_spec& p, const core::value& v, core::w
                         time_point) {
     const auto num = core::as_double(v);
     if (!num) return done(core::make_result(core::outcome::invalid, "not a number"));
-    asio::post(exec_, [self = shared_from_this(), key = p.ref.key, value = *num,
-                       done = std::move(done)] {
-        using control::setting_write;
-        switch (self->loop_.write(key, value, clock::now())) {
-            case setting_write::ok:
-                break;
-            case setting_write::out_of_range:
-                return done(core::make_result(core::outcome::setting_refused,
-                                              key + " out of range"));
-            case setting_write::read_only:
-                return done(core::make_result(core::outcome::not_writable));
-            case setting_write::unknown:
-                return done(core::make_result(core::outcome::refused, "unknown setting"));
-        }
-        log()->info("{}: {} = {}", self->name(), key, value);
-        self->publish_all();  // a read after the reply shows it
-        done(core::make_result(core::outcome::ok));
-        self->step();  // a new target acts now, not at the next measurement
-    });
+    asio::post(
+        exec_, [self = shared_from_this(), key = p.ref.key, value = *num, done = std::move(done)] {
+            using control::setting_write;
+            switch (self->loop_.write(key, value, clock::now())) {
+                case setting_write::ok:
+                    break;
+                case setting_write::out_of_range:
+                    return done(
+                        core::make_result(core::outcome::setting_refused, key + " out of range"));
+                case setting_write::read_only:
+                    return done(core::make_result(core::outcome::not_writable));
+                case setting_write::unknown:
+                    return done(core::make_result(core::outcome::refused, "unknown setting"));
+            }
+            log()->info("{}: {} = {}", self->name(), key, value);
+            self->publish_all();  // a read after the reply shows it
+            done(core::make_result(core::outcome::ok));
+            self->step();  // a new target acts now, not at the next measurement
+        });
 }
 
 void ess_service::start() {

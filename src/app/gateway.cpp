@@ -6,9 +6,9 @@
 
 #include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/ess_service.hpp"
-#include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/app/paths.hpp"
 #include "vxbridge/app/status_device.hpp"
+#include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 
@@ -78,9 +78,8 @@ void gateway::make_ess(const std::string& name, const device_entry& d) {
     c.max_feed_w = o->ess.max_feed_w;
     c.override_timeout = o->ess.override_timeout;
     c.law = o->ess.integral ? control::control_law::gx_integral : control::control_law::gx;
-    const auto file = site_.state_dir.empty()
-                          ? std::string{}
-                          : site_.state_dir + "/" + name + ".ess.json";
+    const auto file =
+        site_.state_dir.empty() ? std::string{} : site_.state_dir + "/" + name + ".ess.json";
     ess_[name] = std::make_shared<ess_service>(io_.get_executor(), c, store_, d.device, file);
 }
 
@@ -177,8 +176,8 @@ std::string gateway::reload(const config::site_config& next) {
     std::map<std::string, std::shared_ptr<ess_service>> ess;
     std::vector<std::shared_ptr<ess_service>> ess_started;
     for (const auto& [name, d] : devices) {
-        if (const auto e = ess_.find(name); e != ess_.end() && devices_.contains(name) &&
-                                            devices_[name].device == d.device) {
+        if (const auto e = ess_.find(name);
+            e != ess_.end() && devices_.contains(name) && devices_[name].device == d.device) {
             e->second->clear_subscriptions();
             store_->forget_feeds(e->second->name());
             ess[name] = e->second;

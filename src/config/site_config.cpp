@@ -250,9 +250,10 @@ void read_site(const YAML::Node& root, const std::string& file, core::diagnostic
             if (d->empty())
                 s.error(s.get("dir"), "'dir' must name a directory");
             else
-                site.state_dir = fs::path(*d).is_absolute()
-                                     ? *d
-                                     : (fs::path(file).parent_path() / *d).lexically_normal().string();
+                site.state_dir =
+                    fs::path(*d).is_absolute()
+                        ? *d
+                        : (fs::path(file).parent_path() / *d).lexically_normal().string();
         }
     }
     if (f.has("log")) {

@@ -12,8 +12,8 @@ constexpr double kBig = 1e6;  // W: wider than any setting a client can encode (
 // Codes of the status figure ess_limited (the view and the status unit show which limit shaped
 // the last setpoint).
 int limited_code(const std::string& by) {
-    static const char* names[] = {"", "max charge", "max discharge", "discharge blocked",
-                                  "force charge", "max feed-in"};
+    static const char* names[] = {
+        "", "max charge", "max discharge", "discharge blocked", "force charge", "max feed-in"};
     for (int i = 0; i < 6; ++i)
         if (by == names[i]) return i;
     return 0;
@@ -25,41 +25,40 @@ const std::vector<setting_def>& ess_setting_defs() {
     // protocols/ess-and-grid-meters.md section 1 and section 6.1 (GX defaults). Every negative
     // 2704/2706 is "no limit" (the -1 scale trap), so their ranges reach below -1.
     static const std::vector<setting_def> defs = {
-        {"ac_power_setpoint", -kBig, kBig, 50, true, true},          // 2700, 2703
-        {"max_charge_percentage", 0, 100, 100, true, true},          // 2701
-        {"max_discharge_percentage", 0, 100, 100, true, true},       // 2702
-        {"max_discharge_power", -kBig, kBig, -1, true, true},        // 2704, 2720
-        {"max_charge_current", -1, 10000, -1, true, true},           // 2705
-        {"max_feed_in_power", -kBig, kBig, -1, true, true},          // 2706, 2722
-        {"overvoltage_feed_in", 0, 1, 0, true, true},                // 2707
-        {"prevent_feedback", 0, 1, 0, true, true},                   // 2708
-        {"pv_power_limiter_active", 0, 1, 0, false, false},          // 2709
-        {"max_charge_voltage", 0, 1000, 0, true, true},              // 2710
-        {"ac_input1", 0, 3, 1, true, true},                          // 2711
-        {"ac_input2", 0, 3, 0, true, true},                          // 2712
-        {"ac_export_limit", -1, 1000, -1, true, true},               // 2713
-        {"ac_input_limit", -1, 1000, -1, true, true},                // 2714
-        {"always_peak_shave", 0, 1, 0, true, true},                  // 2715
-        {"override_setpoint", -kBig, kBig, 0, false, true},          // 2716 (volatile)
-        {"run_without_grid_meter", 0, 1, 1, true, true},             // 2718
-        {"pv_disable", 0, 1, 0, false, false},                       // 2724
-        {"batterylife_state", 0, 12, 1, true, true},                 // 2900 (BatteryLife)
-        {"minimum_soc", 0, 100, 10, true, true},                     // 2901
-        {"hub4_mode", 1, 3, 3, true, true},                          // 2902
-        {"soc_limit", 0, 100, 10, false, false},                     // 2903 (BatteryLife)
+        {"ac_power_setpoint", -kBig, kBig, 50, true, true},     // 2700, 2703
+        {"max_charge_percentage", 0, 100, 100, true, true},     // 2701
+        {"max_discharge_percentage", 0, 100, 100, true, true},  // 2702
+        {"max_discharge_power", -kBig, kBig, -1, true, true},   // 2704, 2720
+        {"max_charge_current", -1, 10000, -1, true, true},      // 2705
+        {"max_feed_in_power", -kBig, kBig, -1, true, true},     // 2706, 2722
+        {"overvoltage_feed_in", 0, 1, 0, true, true},           // 2707
+        {"prevent_feedback", 0, 1, 0, true, true},              // 2708
+        {"pv_power_limiter_active", 0, 1, 0, false, false},     // 2709
+        {"max_charge_voltage", 0, 1000, 0, true, true},         // 2710
+        {"ac_input1", 0, 3, 1, true, true},                     // 2711
+        {"ac_input2", 0, 3, 0, true, true},                     // 2712
+        {"ac_export_limit", -1, 1000, -1, true, true},          // 2713
+        {"ac_input_limit", -1, 1000, -1, true, true},           // 2714
+        {"always_peak_shave", 0, 1, 0, true, true},             // 2715
+        {"override_setpoint", -kBig, kBig, 0, false, true},     // 2716 (volatile)
+        {"run_without_grid_meter", 0, 1, 1, true, true},        // 2718
+        {"pv_disable", 0, 1, 0, false, false},                  // 2724
+        {"batterylife_state", 0, 12, 1, true, true},            // 2900 (BatteryLife)
+        {"minimum_soc", 0, 100, 10, true, true},                // 2901
+        {"hub4_mode", 1, 3, 3, true, true},                     // 2902
+        {"soc_limit", 0, 100, 10, false, false},                // 2903 (BatteryLife)
     };
     return defs;
 }
 
 const std::vector<std::string>& ess_loop::status_names() {
     static const std::vector<std::string> names = {
-        "ess_state",   "ess_target_w",  "ess_grid_w",           "ess_setpoint_w",
+        "ess_state",   "ess_target_w",   "ess_grid_w",          "ess_setpoint_w",
         "ess_limited", "ess_regulating", "ess_active_soc_limit"};
     return names;
 }
 
-ess_loop::ess_loop(ess_config c, battery_life_memory bl)
-    : cfg_(c), bl_(bl), regulator_(c.law) {
+ess_loop::ess_loop(ess_config c, battery_life_memory bl) : cfg_(c), bl_(bl), regulator_(c.law) {
     for (const auto& d : ess_setting_defs()) values_[std::string(d.name)] = d.fallback;
     values_["hub4_mode"] = cfg_.mode;
     values_["minimum_soc"] = cfg_.min_soc;
@@ -197,7 +196,8 @@ std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time
     c.disable_charge = l.max_charge_w && *l.max_charge_w <= 0;
     regulating_ = true;
     stopped_ = false;
-    set_state(last_step_.limited_by.empty() ? "regulating" : "regulating, " + last_step_.limited_by);
+    set_state(last_step_.limited_by.empty() ? "regulating"
+                                            : "regulating, " + last_step_.limited_by);
     last_command_ = c;
     last_sent_ = now;
     return c;

@@ -7,7 +7,8 @@ namespace vx::control {
 
 namespace {
 constexpr double kMaxSetpoint = 32'700;  // hub4control clamps the output (section 2.2)
-}
+constexpr double kMaxTrim = 1'000;       // W: the limit trim corrects a plant error, no more
+}  // namespace
 
 ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, double target_w,
                              const ess_limits& limits) {
@@ -33,17 +34,33 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
     } else if (bounded < x) {
         out.limited_by = "max charge";
     }
-    const double setpoint = std::clamp(bounded + ac_out_w, -kMaxSetpoint, kMaxSetpoint);
+    // The correction terms act on the plant's steady error only (the Multi reaches ~96 % of a
+    // command). While the Multi is still ramping towards the last command (400 W/s) the error
+    // is the ramp's, not the plant's, and integrating it would wind the terms up: they learn
+    // only once the AC input is within 10 % (+30 W) of the last command.
+    const bool settled = last_setpoint_ && std::fabs(ac_in_w - *last_setpoint_) <=
+                                               0.1 * std::fabs(*last_setpoint_) + 30;
+    // Against a limit the quantity to hold is the battery power itself: commanding exactly the
+    // limit would still discharge a blocked battery by 4 % of the load. A trim integrates the
+    // measured battery power's distance from the limit; it starts afresh whenever the limit
+    // lets go or changes side.
+    const int side = bounded > x ? -1 : bounded < x ? 1 : 0;
+    if (side != limit_side_) limit_trim_ = 0;
+    limit_side_ = side;
+    if (law_ == control_law::gx_integral && side != 0 && settled) {
+        const double measured = ac_in_w - ac_out_w;
+        limit_trim_ = std::clamp(limit_trim_ + ki_ * (bounded - measured), -kMaxTrim, kMaxTrim);
+    }
+    const double setpoint =
+        std::clamp(bounded + limit_trim_ + ac_out_w, -kMaxSetpoint, kMaxSetpoint);
     out.setpoint_w = std::round(setpoint);
 
-    // Anti-windup: integrate only while the output is free to follow, or while the error
-    // would pull it back inside its limits.
-    if (law_ == control_law::gx_integral) {
-        const bool pushing_up = error > 0 && bounded < x;
-        const bool pushing_down = error < 0 && bounded > x;
-        if (!pushing_up && !pushing_down) integral_ += ki_ * error;
+    // Anti-windup: integrate only while the output is free to follow (no limit) and settled.
+    if (law_ == control_law::gx_integral && side == 0 && settled) {
+        integral_ += ki_ * error;
         integral_ = std::clamp(integral_, -kMaxSetpoint, kMaxSetpoint);
     }
+    last_setpoint_ = out.setpoint_w;
     return out;
 }
 

@@ -117,8 +117,7 @@ std::optional<core::outcome> plan_write(const unit& u, const request& r,
             }
             const std::uint32_t from = std::max<std::uint32_t>(a, e->address);
             const std::uint32_t to = std::min<std::uint32_t>(end, e->end());
-            for (auto w = from; w < to; ++w)
-                words[w - e->address] = r.values[w - r.write_address];
+            for (auto w = from; w < to; ++w) words[w - e->address] = r.values[w - r.write_address];
             auto d = rm::decode_write(*e, words);
             if (d.error != rm::decode_error::none) return core::outcome::invalid;
             plan.push_back({ref, std::move(d.v)});

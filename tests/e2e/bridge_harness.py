@@ -40,6 +40,9 @@ class Bridge:
         path = os.path.join(self.dir.name, "site.yaml")
         self.config_path = path
 
+        # Settings a restart keeps go to the test's own directory, never /var/lib/vxbridge.
+        if not re.search(r"^state:", config_text, re.M):
+            config_text += f"state: {{dir: {self.dir.name}/state}}\n"
         with open(path, "w") as f:
             f.write(config_text)
         # VXB_EXTRA_ARGS=-v runs every bridge of a test with debug logging (when chasing a failure).

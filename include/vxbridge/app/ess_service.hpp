@@ -20,8 +20,7 @@
 
 namespace vx::app {
 
-class ess_service final : public devices::device,
-                          public std::enable_shared_from_this<ess_service> {
+class ess_service final : public devices::device, public std::enable_shared_from_this<ess_service> {
   public:
     // `multi`: the VE.Bus device it regulates; `state_file`: where the settings live ("" = not
     // kept).

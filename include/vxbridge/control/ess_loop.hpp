@@ -32,15 +32,15 @@ struct setting_def {
 const std::vector<setting_def>& ess_setting_defs();
 
 struct ess_config {
-    int mode = 3;                       // 2902 on a fresh site: 3 = external (today's behaviour)
-    double min_soc = 10;                // 2901 on a fresh site, %
-    double grid_setpoint_w = 50;        // 2700 on a fresh site
-    bool has_meter = false;             // a grid meter is configured (issue 13); else 2718 = 1
-    double max_charge_w = 32'700;       // the Multi's limits (ess.max_charge_w / max_feed_w)
+    int mode = 3;                  // 2902 on a fresh site: 3 = external (today's behaviour)
+    double min_soc = 10;           // 2901 on a fresh site, %
+    double grid_setpoint_w = 50;   // 2700 on a fresh site
+    bool has_meter = false;        // a grid meter is configured (issue 13); else 2718 = 1
+    double max_charge_w = 32'700;  // the Multi's limits (ess.max_charge_w / max_feed_w)
     double max_feed_w = 32'700;
-    std::chrono::seconds override_timeout{180};        // 2716 without a refresh
-    std::chrono::milliseconds stale_after{5000};       // measurement older: passthru
-    std::chrono::milliseconds resend_every{1000};      // the setpoint, even unchanged
+    std::chrono::seconds override_timeout{180};    // 2716 without a refresh
+    std::chrono::milliseconds stale_after{5000};   // measurement older: passthru
+    std::chrono::milliseconds resend_every{1000};  // the setpoint, even unchanged
     control_law law = control_law::gx_integral;
 };
 

@@ -42,13 +42,20 @@ class ess_regulator {
     ess_step step(double ac_in_w, double ac_out_w, double grid_w, double target_w,
                   const ess_limits& limits);
     // Passthru (stale measurement, link lost, external mode): the integral starts afresh.
-    void reset() { integral_ = 0; }
+    void reset() {
+        integral_ = limit_trim_ = 0;
+        limit_side_ = 0;
+        last_setpoint_.reset();
+    }
     double integral() const { return integral_; }
 
   private:
     control_law law_;
     double ki_;
     double integral_ = 0;
+    double limit_trim_ = 0;  // holds a battery-frame limit against the plant's gain error
+    int limit_side_ = 0;     // -1 at a lower limit, +1 at an upper one
+    std::optional<double> last_setpoint_;  // the previous command (the plant follows it)
 };
 
 }  // namespace vx::control

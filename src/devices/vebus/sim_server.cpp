@@ -179,8 +179,7 @@ std::string sim_server::control(const std::string& line) {
         << " limit=" << multi_.input_limit() << " load_w=" << multi_.site().load_w
         << " pv_w=" << multi_.site().pv_w << " grid_load_w=" << multi_.site().grid_load_w
         << " ac_out_w=" << multi_.ac_out_power() << " grid_w=" << multi_.grid_power()
-        << " writes=" << multi_.setpoint_writes()
-        << " history=";
+        << " writes=" << multi_.setpoint_writes() << " history=";
     const auto& h = multi_.setpoint_history();
     for (std::size_t i = 0; i < h.size(); ++i) out << (i ? "," : "") << h[i];
 

@@ -10,8 +10,7 @@ namespace {
 void read_ess(register_map::yaml_fields& f, ess_options& ess) {
     register_map::yaml_fields e(f.get("ess"), f.file(), f.diag(),
                                 {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w",
-                                 "mode", "min_soc", "grid_setpoint", "override_timeout",
-                                 "control"},
+                                 "mode", "min_soc", "grid_setpoint", "override_timeout", "control"},
                                 "ess");
     if (!e.ok()) return;
     // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
