@@ -225,6 +225,10 @@ int main(int argc, char** argv) {
     sim_vebus->add_option("--load", vs.load_w, "AC-out load in W (default 300)");
     sim_vebus->add_option("--soc", vs.soc, "initial state of charge in % (default 60)");
     sim_vebus->add_flag("!--no-mains", vs.mains, "no grid at AC-in");
+    sim_vebus->add_option("--profile", vs.profile, "load and PV over time: day")
+        ->check(CLI::IsMember({"day"}));
+    sim_vebus->add_option("--speed", vs.speed, "time compression of --profile (default 1)")
+        ->check(CLI::Range(0.001, 100000.0));
 
     xcom_sim_args xs;
     auto* sim_xcom = sim->add_subcommand("xcom", "Xcom-232i / Xcom-LAN with Studer devices");

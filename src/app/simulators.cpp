@@ -115,6 +115,8 @@ int run_vebus_sim(const vebus_sim_args& a) {
     o.multi.load_w = a.load_w;
     o.multi.initial_soc = a.soc;
     o.multi.mains = a.mains;
+    o.day_profile = a.profile == "day";
+    o.speed = a.speed;
     auto sim = std::make_shared<devices::vebus::sim_server>(io.get_executor(), o);
     return serve_until_signal(io, sim, "vebus simulator on " + a.link);
 }
@@ -146,17 +148,22 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
         throw std::runtime_error("cannot create a temporary directory in " + tmp.string() + ": " +
                                  std::strerror(errno));
     dir_ = tmpl;
+    site.state_dir = dir_ + "/state";  // the demo's settings live and die with the demo
     for (auto& [name, dev] : site.devices) {
         if (auto* o = devices::options_as<devices::vebus::vebus_options>(dev.options)) {
             devices::vebus::sim_server_options so;
             so.link = dir_ + "/" + name + "-mk3";
+            // A household's day in 24 minutes, from 6 h: load and PV move while the bridge's
+            // ESS loop holds the grid at 2700 (the demo config runs ess mode optimized).
+            so.day_profile = true;
+            so.speed = 60;
             auto sim = std::make_shared<devices::vebus::sim_server>(io.get_executor(), so);
             sim->start();
             o->port = so.link;
             stops_.push_back([sim] { sim->stop(); });
             sims_.push_back(sim);
             lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " +
-                             so.link);
+                             so.link + ", a household's day (load, PV) at 60x");
         }
         if (auto* o = devices::options_as<devices::xcom::xcom_options>(dev.options)) {
             // The demo's Studer system: an Xcom-LAN in UDP mode on loopback.

@@ -542,6 +542,17 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
         std::this_thread::sleep_for(100ms);
     }
     EXPECT_GT(v[0], 4800);  // battery voltage x100
+    // The demo runs ESS "optimized": the bridge holds the grid (system 820, no meter: the
+    // Multi's AC input) at 2700 = 50 W while the simulated household's load and PV move.
+    client sys(port, 100);
+    int near_target = 0;
+    for (int i = 0; i < 300 && near_target < 5; ++i) {
+        std::uint16_t g = 0;
+        ASSERT_EQ(modbus_read_input_registers(sys.ctx, 820, 1, &g), 1) << modbus_strerror(errno);
+        near_target = std::abs(static_cast<std::int16_t>(g) - 50) <= 30 ? near_target + 1 : 0;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(near_target, 5) << "grid not held at 50 W:\n" << demo.output();
     // The simulated Studer system over loopback UDP, served as an Xcom-485i (unit 11).
     client xt(port, 11);
 

@@ -15,6 +15,8 @@ struct vebus_sim_args {
     double load_w = 300;
     double soc = 60;
     bool mains = true;
+    std::string profile;  // "day": load and PV follow a household's day
+    double speed = 1;
 };
 
 struct xcom_sim_args {

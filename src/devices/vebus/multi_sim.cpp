@@ -76,6 +76,18 @@ std::uint8_t multi_sim::device_state() const {
     return switch_ == 2 ? 4 : 8;            // passthru
 }
 
+site_powers day_profile(double hour) {
+    hour = std::fmod(std::fmod(hour, 24.0) + 24.0, 24.0);
+    const auto bump = [&](double centre, double width, double height) {
+        const double d = (hour - centre) / width;
+        return height * std::exp(-d * d);
+    };
+    const double load = 250 + bump(7.5, 1.0, 1200) + bump(12.5, 1.0, 600) + bump(19.5, 1.5, 1800);
+    const double pv =
+        hour > 6 && hour < 20 ? 3500 * std::pow(std::sin((hour - 6) / 14 * M_PI), 2) : 0;
+    return {std::round(load), std::round(pv)};
+}
+
 void multi_sim::set_soc(double percent) {
     soc_ = std::clamp(percent, 0.0, 100.0);
 }

@@ -53,6 +53,7 @@ void sim_server::close_pty() {
 }
 
 void sim_server::start() {
+    started_ = clock::now();
     open_pty();
     arm_idle();
     arm_tick();
@@ -63,6 +64,13 @@ void sim_server::arm_tick() {
     tick_.expires_after(100ms);
     tick_.async_wait([this, w = weak_from_this()](boost::system::error_code ec) {
         if (ec || w.expired() || stopped_) return;
+        if (options_.day_profile) {
+            const double hours = std::chrono::duration<double>(clock::now() - started_).count() *
+                                 options_.speed / 3600.0;
+            const auto p = day_profile(options_.start_hour + hours);
+            multi_.set_load(p.load_w);
+            multi_.set_pv(p.pv_w);
+        }
         multi_.tick(clock::now());
         arm_tick();
     });

@@ -240,3 +240,13 @@ TEST(multi_sim, answers_like_the_captures) {
 }
 
 }  // namespace
+
+TEST(multi_sim, the_demo_day_moves_load_and_pv) {
+    const auto night = vb::day_profile(2), noon = vb::day_profile(13),
+               evening = vb::day_profile(19.5);
+    EXPECT_EQ(night.pv_w, 0);
+    EXPECT_NEAR(noon.pv_w, 3500, 1);
+    EXPECT_GT(evening.load_w, 1800);
+    EXPECT_LT(night.load_w, 300);
+    EXPECT_EQ(vb::day_profile(26).load_w, night.load_w) << "the day repeats";
+}

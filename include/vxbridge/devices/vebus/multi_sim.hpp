@@ -28,6 +28,14 @@ struct multi_sim_options {
     bool mains = true;
 };
 
+// A day of a household for the demo (pure): AC-out load and AC-coupled PV at `hour` (0..24,
+// local time) - a 250 W base, a morning and an evening peak, PV from 6 to 20 h peaking at
+// 3.5 kW at 13 h.
+struct site_powers {
+    double load_w, pv_w;
+};
+site_powers day_profile(double hour);
+
 class multi_sim {
   public:
     using clock = std::chrono::steady_clock;

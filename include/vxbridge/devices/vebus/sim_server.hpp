@@ -21,6 +21,11 @@ struct sim_server_options {
     std::chrono::milliseconds latency{30};  // after the request's last byte
     bool byte_timing = true;                // 4.17 ms per byte each way
     multi_sim_options multi;
+    // Load and PV follow day_profile(), starting at `start_hour`, `speed` times faster than
+    // real time (the demo: a day in 24 minutes at 60).
+    bool day_profile = false;
+    double speed = 1;
+    double start_hour = 6;
 };
 
 class sim_server : public std::enable_shared_from_this<sim_server> {
@@ -58,7 +63,7 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     frame_parser parser_;
     std::array<std::uint8_t, 256> rx_{};
     boost::asio::steady_timer idle_, tick_, reopen_;
-    std::chrono::steady_clock::time_point busy_until_{}, last_tx_{};
+    std::chrono::steady_clock::time_point busy_until_{}, last_tx_{}, started_{};
     std::mt19937 rng_{42};
     bool stopped_ = false;
 };
