@@ -8,6 +8,7 @@ namespace vx::control {
 namespace {
 constexpr double kMaxSetpoint = 32'700;  // hub4control clamps the output (section 2.2)
 constexpr double kMaxTrim = 1'000;       // W: the limit trim corrects a plant error, no more
+constexpr double kMinGain = 0.85, kMaxGain = 1.15;  // the share of a command the Multi reaches
 }  // namespace
 
 ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, double target_w,
@@ -51,16 +52,30 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
         const double measured = ac_in_w - ac_out_w;
         limit_trim_ = std::clamp(limit_trim_ + ki_ * (bounded - measured), -kMaxTrim, kMaxTrim);
     }
+    // The Multi reaches a share of its command (~96 %): with the integral law the command is
+    // divided by that share, learnt from settled steps, so a new target is met right after the
+    // ramp instead of after the integral has caught up.
+    if (law_ == control_law::gx_integral && settled && std::fabs(*last_setpoint_) >= 200) {
+        const double share = ac_in_w / *last_setpoint_;
+        gain_ = std::clamp(gain_ + 0.5 * (share - gain_), kMinGain, kMaxGain);
+    }
+    const double ac_in_wanted = bounded + limit_trim_ + ac_out_w;
     const double setpoint =
-        std::clamp(bounded + limit_trim_ + ac_out_w, -kMaxSetpoint, kMaxSetpoint);
+        std::clamp(law_ == control_law::gx_integral ? ac_in_wanted / gain_ : ac_in_wanted,
+                   -kMaxSetpoint, kMaxSetpoint);
     out.setpoint_w = std::round(setpoint);
 
-    // Anti-windup: integrate only while the output is free to follow (no limit) and settled.
-    if (law_ == control_law::gx_integral && side == 0 && settled) {
-        integral_ += ki_ * error;
+    // Anti-windup: integrate only while the output is free to follow (no limit) and settled;
+    // above 200 W the learnt share does this work (two integrators on one error overshoot).
+    if (law_ == control_law::gx_integral && side == 0 && settled &&
+        std::fabs(*last_setpoint_) < 200) {
+        // The plant's error is the distance from what the last command aimed at: right after a
+        // target change the new target's error is the step's, not the plant's.
+        integral_ += ki_ * (last_target_.value_or(out.target_w) - grid_w);
         integral_ = std::clamp(integral_, -kMaxSetpoint, kMaxSetpoint);
     }
     last_setpoint_ = out.setpoint_w;
+    last_target_ = out.target_w;
     return out;
 }
 

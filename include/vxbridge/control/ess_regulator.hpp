@@ -42,10 +42,13 @@ class ess_regulator {
     ess_step step(double ac_in_w, double ac_out_w, double grid_w, double target_w,
                   const ess_limits& limits);
     // Passthru (stale measurement, link lost, external mode): the integral starts afresh.
+    double gain() const { return gain_; }
     void reset() {
         integral_ = limit_trim_ = 0;
+        gain_ = 1;
         limit_side_ = 0;
         last_setpoint_.reset();
+        last_target_.reset();
     }
     double integral() const { return integral_; }
 
@@ -54,8 +57,10 @@ class ess_regulator {
     double ki_;
     double integral_ = 0;
     double limit_trim_ = 0;  // holds a battery-frame limit against the plant's gain error
+    double gain_ = 1;        // learnt share of a command the Multi reaches (integral law)
     int limit_side_ = 0;     // -1 at a lower limit, +1 at an upper one
     std::optional<double> last_setpoint_;  // the previous command (the plant follows it)
+    std::optional<double> last_target_;    // and the grid target it aimed at
 };
 
 }  // namespace vx::control

@@ -43,6 +43,10 @@ TEST(ess_regulator, the_integral_term_removes_the_steady_state_error) {
     p.grid_load = 3700;  // a step of the load between grid and Multi
     EXPECT_NEAR(settle(r, p, 20), 20, 2);
     EXPECT_NEAR(settle(r, p, -500), -500, 2);  // a new target: feed in 500 W
+    EXPECT_NEAR(r.gain(), 0.96, 0.005) << "learnt: the Multi reaches 96 % of a command";
+    // With the share learnt, a new target is met in one step (the model plant has no ramp).
+    p.command(r.step(p.ac_in, p.ac_out, p.grid(), 700, {}).setpoint_w);
+    EXPECT_NEAR(p.grid(), 700, 0.02 * 1200);
 }
 
 TEST(ess_regulator, limits_apply_in_the_battery_frame) {
@@ -79,7 +83,8 @@ TEST(ess_regulator, max_feed_in_raises_the_target_and_force_charge_wins) {
     ess_limits f;
     f.force_charge_w = 250;  // 5 A at 50 V
     const auto s = r.step(0, 100, 0, -2000, f);
-    EXPECT_EQ(s.setpoint_w, 350);  // 250 into the battery plus the AC-out load
+    // 250 into the battery plus the AC-out load, over the share of a command the Multi reaches.
+    EXPECT_NEAR(s.setpoint_w, 350 / r.gain(), 1);
     EXPECT_EQ(s.limited_by, "force charge");
 }
 
@@ -123,6 +128,29 @@ TEST(ess_regulator, a_ramping_multi_does_not_wind_up_the_integral) {
     EXPECT_NEAR(p.grid(), 50, 3);
     EXPECT_LT(std::fabs(r.integral()), 0.06 * 2300)
         << "the integral holds the plant's 4 %, no more";
+}
+
+TEST(ess_regulator, target_steps_from_low_power_do_not_pollute_the_integral) {
+    // Settled at a 50 W target (a small command: the additive integral works there), then the
+    // target steps to -1500 W and +1000 W: the new target's error is the step's, not the
+    // plant's, and must not be integrated (it once wound the integral to -385 W).
+    ess_regulator r;
+    double ac_in = 1500, cmd = 0;
+    const double ac_out = 1500;
+    ess_limits l;
+    l.max_charge_w = 3000;
+    l.max_discharge_w = 3000;
+    const auto run = [&](int steps, double target) {
+        for (int i = 0; i < steps; ++i) {
+            cmd = r.step(ac_in, ac_out, ac_in, target, l).setpoint_w;
+            ac_in += std::clamp(0.96 * cmd - ac_in, -200.0, 200.0);  // 400 W/s, 0.5 s a step
+        }
+        return ac_in;
+    };
+    EXPECT_NEAR(run(20, 50), 50, 2);
+    EXPECT_NEAR(run(30, -1500), -1500, 0.02 * 1550);
+    EXPECT_NEAR(run(30, 1000), 1000, 0.02 * 2500);
+    EXPECT_LT(std::fabs(r.integral()), 10);
 }
 
 TEST(ess_regulator, output_is_whole_watts_within_32700) {
