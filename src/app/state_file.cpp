@@ -26,7 +26,12 @@ std::optional<state_values> load_state(const std::string& path, std::string& pro
     }
     std::stringstream text;
     text << in.rdbuf();
-    const auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    return parse_state(text.str(), problem);
+}
+
+std::optional<state_values> parse_state(std::string_view text, std::string& problem) {
+    problem.clear();
+    const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
         problem = "not a JSON object (damaged?)";
         return std::nullopt;

@@ -39,8 +39,13 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
     // command). While the Multi is still ramping towards the last command (400 W/s) the error
     // is the ramp's, not the plant's, and integrating it would wind the terms up: they learn
     // only once the AC input is within 10 % (+30 W) of the last command.
-    const bool settled = last_setpoint_ && std::fabs(ac_in_w - *last_setpoint_) <=
-                                               0.1 * std::fabs(*last_setpoint_) + 30;
+    // Settled: near the last command and no longer moving (a sample in mid-ramp would teach a
+    // wrong share).
+    const bool settled =
+        last_setpoint_ && last_ac_in_ &&
+        std::fabs(ac_in_w - *last_setpoint_) <= 0.1 * std::fabs(*last_setpoint_) + 30 &&
+        std::fabs(ac_in_w - *last_ac_in_) <= 0.02 * std::fabs(ac_in_w) + 10;
+    last_ac_in_ = ac_in_w;
     // Against a limit the quantity to hold is the battery power itself: commanding exactly the
     // limit would still discharge a blocked battery by 4 % of the load. A trim integrates the
     // measured battery power's distance from the limit; it starts afresh whenever the limit
@@ -67,12 +72,16 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
 
     // Anti-windup: integrate only while the output is free to follow (no limit) and settled;
     // above 200 W the learnt share does this work (two integrators on one error overshoot).
-    if (law_ == control_law::gx_integral && side == 0 && settled &&
-        std::fabs(*last_setpoint_) < 200) {
-        // The plant's error is the distance from what the last command aimed at: right after a
-        // target change the new target's error is the step's, not the plant's.
-        integral_ += ki_ * (last_target_.value_or(out.target_w) - grid_w);
-        integral_ = std::clamp(integral_, -kMaxSetpoint, kMaxSetpoint);
+    // What it learnt at small commands fades above 200 W, where it would be a fixed offset.
+    if (law_ == control_law::gx_integral && settled) {
+        if (std::fabs(*last_setpoint_) >= 200) {
+            integral_ *= 0.5;
+        } else if (side == 0) {
+            // The plant's error is the distance from what the last command aimed at: right
+            // after a target change the new target's error is the step's, not the plant's.
+            integral_ += ki_ * (last_target_.value_or(out.target_w) - grid_w);
+            integral_ = std::clamp(integral_, -kMaxSetpoint, kMaxSetpoint);
+        }
     }
     last_setpoint_ = out.setpoint_w;
     last_target_ = out.target_w;

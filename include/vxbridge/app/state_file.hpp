@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace vx::app {
 
@@ -14,6 +15,9 @@ using state_values = std::map<std::string, double>;
 // The values in `path`; nullopt when it does not exist (a fresh site) or is damaged - then
 // `problem` says why (the caller logs it as a warning and starts from defaults).
 std::optional<state_values> load_state(const std::string& path, std::string& problem);
+
+// The values in a state file's text (what load_state parses; the fuzzer's entry).
+std::optional<state_values> parse_state(std::string_view text, std::string& problem);
 
 // Writes `values` to `path` atomically, creating its directory if missing; false with `problem`
 // on failure (nothing is lost but this write: the old file stays).

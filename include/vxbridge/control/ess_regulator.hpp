@@ -34,6 +34,10 @@ struct ess_step {
 
 class ess_regulator {
   public:
+    // The share of a command the Multi reaches: ~96 % per the protocol notes (section 2.2, [U]
+    // measured by a reverse-engineering project) as the prior, then learnt from settled steps.
+    static constexpr double kPriorGain = 0.96;
+
     explicit ess_regulator(control_law law = control_law::gx_integral, double ki = 0.25)
         : law_(law), ki_(ki) {}
 
@@ -45,10 +49,11 @@ class ess_regulator {
     double gain() const { return gain_; }
     void reset() {
         integral_ = limit_trim_ = 0;
-        gain_ = 1;
+        gain_ = kPriorGain;
         limit_side_ = 0;
         last_setpoint_.reset();
         last_target_.reset();
+        last_ac_in_.reset();
     }
     double integral() const { return integral_; }
 
@@ -61,6 +66,7 @@ class ess_regulator {
     int limit_side_ = 0;     // -1 at a lower limit, +1 at an upper one
     std::optional<double> last_setpoint_;  // the previous command (the plant follows it)
     std::optional<double> last_target_;    // and the grid target it aimed at
+    std::optional<double> last_ac_in_;     // the previous measurement
 };
 
 }  // namespace vx::control
