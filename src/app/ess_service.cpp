@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cmath>
 #include <ctime>
 
 #include "vxbridge/app/state_file.hpp"
@@ -21,7 +22,7 @@ std::shared_ptr<spdlog::logger> log() {
 }
 
 // The Multi's points the loop reads (driver vebus names).
-const char* const kFeeds[] = {"ac_in_p", "ac_out_p", "soc", "bat_v", "link_up"};
+const char* const kFeeds[] = {"ac_in_p", "ac_out_p", "soc", "bat_v", "link_up", "ess_setpoint"};
 
 int local_minutes(std::chrono::system_clock::time_point t) {
     const std::time_t tt = std::chrono::system_clock::to_time_t(t);
@@ -139,6 +140,21 @@ void ess_service::on_value(const std::string& key, const core::value& v, clock::
             self->link_up_ = d && *d != 0;
             return;
         }
+        if (key == "ess_setpoint") {
+            // A client wrote 37/96 while the loop owns them: accepted and overwritten at the
+            // next step, as on a GX - said once, so the integrator knows why.
+            const bool ours = d && std::any_of(self->sent_.begin(), self->sent_.end(),
+                                               [&](double w) { return std::fabs(w - *d) < 1; });
+            if (d && !ours && self->loop_.regulating() && !self->told_overwrite_) {
+                self->told_overwrite_ = true;
+                log()->warn(
+                    "{}: a client wrote the ESS setpoint ({} W) while the bridge regulates "
+                    "(2902 = {}): overwritten at the next step; write 2902 = 3 for "
+                    "external control",
+                    self->name(), *d, self->loop_.mode());
+            }
+            return;
+        }
         if (key == "ac_in_p" && d) {
             s.ac_in_w = *d;
             s.at = t;
@@ -220,6 +236,7 @@ void ess_service::send(const control::ess_command& c) {
         send_point("ess_disable_feedin", c.disable_feedin);
         sent_disable_feedin_ = c.disable_feedin;
     }
+    sent_[sent_next_++ % sent_.size()] = c.setpoint_w;
     send_point("ess_setpoint", c.setpoint_w);
     if (c.passthru) sent_disable_charge_ = sent_disable_feedin_ = std::nullopt;
 }

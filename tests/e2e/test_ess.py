@@ -204,6 +204,14 @@ class OptimizedModeTest(EssCase):
         rr = self.client.write_register(2903, 100, slave=100)  # read-only, as on a GX
         self.assertEqual(rr.exception_code, 0x02)
 
+    def test_writes_to_37_are_overwritten_while_regulating_and_said_once(self):
+        self.settles(50)
+        rr = self.client.write_register(37, (-1000) & 0xFFFF, slave=227)
+        self.assertFalse(rr.isError(), rr)  # accepted, as on a GX
+        self.assertTrue(self.bridge.wait_for(r"client wrote the ESS setpoint .* overwritten", 5),
+                        self.bridge.output)
+        self.settles(50)  # the loop's next steps put the grid back on 2700
+
     def test_status_unit_shows_the_loop(self):
         self.settles(50)
         r = self.hr(300, 11, unit=247)

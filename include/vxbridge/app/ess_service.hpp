@@ -5,6 +5,7 @@
 // 2700-2724 / 2900-2903, the status unit), and keeps the settings in a state file.
 #pragma once
 
+#include <array>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
@@ -62,6 +63,9 @@ class ess_service final : public devices::device, public std::enable_shared_from
     bool step_posted_ = false, link_up_ = false, stopped_ = false;
     std::optional<bool> sent_disable_charge_, sent_disable_feedin_;
     std::uint64_t saved_version_ = 0;
+    std::array<double, 4> sent_{};  // the last setpoints sent (the Multi publishes them back)
+    std::size_t sent_next_ = 0;
+    bool told_overwrite_ = false;
     std::string logged_state_, last_send_error_, last_save_error_;
 };
 
