@@ -4,7 +4,10 @@ UDP, a static unit, the status unit), the simulators running as separate process
 gateway is measured. Targets: RSS <= 16 MB, idle polling CPU <= 1 % of a core, start-up to the
 first served request <= 200 ms.
 
-Usage: bench/resources.py [path/to/vxbridge] [seconds]
+Usage: bench/resources.py [path/to/vxbridge] [seconds] [path/to/other/vxbridge]
+With another binary (e.g. the session start's), the start-ups of both are measured interleaved
+against the same simulators and compared (the other gets the config without options it may not
+know yet: `ess.mode`).
 """
 import os
 import socket
@@ -16,18 +19,21 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 os.environ.setdefault("VXBRIDGE_BIN", sys.argv[1] if len(sys.argv) > 1 else "build-release/vxbridge")
-from benchlib import cpu_seconds, demo_site, rss_kb, start_bridge  # noqa: E402
+from benchlib import ROOT, cpu_seconds, demo_site, rss_kb, start_bridge  # noqa: E402
 
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 20
 STARTS = 7
 
 
-def first_request_ms(cfg, port):
+OTHER = sys.argv[3] if len(sys.argv) > 3 else None
+
+
+def first_request_ms(cfg, port, binary=None):
     """Start-up to the first served request: exec, then a raw socket probe every millisecond
     (a Modbus client library's own connect back-off would be measured too)."""
     request = struct.pack(">HHHBBHH", 1, 0, 6, 200, 3, 10, 1)  # unit 200 (static), FC3 10 x 1
     t0 = time.monotonic()
-    p = start_bridge(os.environ["VXBRIDGE_BIN"], cfg, port)
+    p = start_bridge(binary or os.environ["VXBRIDGE_BIN"], cfg, port)
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
@@ -50,6 +56,28 @@ with tempfile.TemporaryDirectory() as tmp:
             p.terminate()
             p.wait()
     start_ms = statistics.median(starts)
+    if OTHER:
+        other_cfg = os.path.join(tmp, "other.yaml")
+        # ... and its own tree's maps when it sits in a build dir of another checkout.
+        text = open(cfg).read().replace("mode: optimized, ", "")
+        other_maps = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(OTHER))), "maps")
+        if os.path.isdir(other_maps):
+            text = text.replace(os.path.join(ROOT, "maps"), other_maps)
+        open(other_cfg, "w").write(text)
+        p.terminate()
+        p.wait()
+        ours, theirs = [], []
+        for _ in range(9):
+            for binary, c, out in ((OTHER, other_cfg, theirs),
+                                   (os.environ["VXBRIDGE_BIN"], cfg, ours)):
+                q, ms = first_request_ms(c, port, binary)
+                out.append(ms)
+                q.terminate()
+                q.wait()
+        print(f"start-up side by side, 9 interleaved starts each: this binary "
+              f"{statistics.median(ours):.0f} ms, {OTHER} {statistics.median(theirs):.0f} ms "
+              f"(ratio {statistics.median(ours) / statistics.median(theirs):.2f})")
+        p, _ = first_request_ms(cfg, port)
     time.sleep(5)  # links up, first sweeps done
     c0, w0 = cpu_seconds(p.pid), time.monotonic()
     time.sleep(SECONDS)
