@@ -35,6 +35,7 @@ def demo_site(tmp, sim_args=()):
     demo = demo.replace("port: simulated", f"port: {mk3}").replace("../maps", os.path.join(ROOT, "maps"))
     demo = demo.replace("remote: 127.0.0.1:0, local: 127.0.0.1:0",
                         f"remote: 127.0.0.1:{moxa}, local: 127.0.0.1:{ours}")
+    demo += f"state: {{dir: {os.path.join(tmp, 'state')}}}\n"  # never /var/lib/vxbridge
     cfg = os.path.join(tmp, "site.yaml")
     open(cfg, "w").write(demo)
     return cfg, port, sims

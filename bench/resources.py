@@ -60,6 +60,7 @@ with tempfile.TemporaryDirectory() as tmp:
         other_cfg = os.path.join(tmp, "other.yaml")
         # ... and its own tree's maps when it sits in a build dir of another checkout.
         text = open(cfg).read().replace("mode: optimized, ", "")
+        text = "".join(l for l in text.splitlines(True) if not l.startswith("state:"))
         other_maps = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(OTHER))), "maps")
         if os.path.isdir(other_maps):
             text = text.replace(os.path.join(ROOT, "maps"), other_maps)
