@@ -89,6 +89,7 @@ void ess_service::write(const core::point_spec& p, const core::value& v, core::w
     asio::post(
         exec_, [self = shared_from_this(), key = p.ref.key, value = *num, done = std::move(done)] {
             using control::setting_write;
+            const auto before = self->loop_.read(key, clock::now());
             switch (self->loop_.write(key, value, clock::now())) {
                 case setting_write::ok:
                     break;
@@ -100,7 +101,10 @@ void ess_service::write(const core::point_spec& p, const core::value& v, core::w
                 case setting_write::unknown:
                     return done(core::make_result(core::outcome::refused, "unknown setting"));
             }
-            log()->info("{}: {} = {}", self->name(), key, value);
+            // A change is worth a line; a client refreshing the same value (openWB's 2716 each
+            // cycle) is not.
+            if (self->loop_.read(key, clock::now()) != before)
+                log()->info("{}: {} = {}", self->name(), key, value);
             self->publish_all();  // a read after the reply shows it
             done(core::make_result(core::outcome::ok));
             self->step();  // a new target acts now, not at the next measurement

@@ -11,10 +11,9 @@ namespace vx::register_map {
 
 namespace {
 
-constexpr std::string_view kMapKeys[] = {"schema",     "name",    "driver",          "description",
-                                         "word_order", "max_age", "registers",       "holding",
-                                         "input",      "coils",   "discrete_inputs", "unavailable",
-                                         "partial_writes"};
+constexpr std::string_view kMapKeys[] = {
+    "schema",  "name",  "driver", "description",     "word_order",  "max_age",       "registers",
+    "holding", "input", "coils",  "discrete_inputs", "unavailable", "partial_writes"};
 constexpr std::string_view kRegisterKeys[] = {
     "name", "address", "type",   "length",  "scale",       "unit", "access",      "min",
     "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order"};

@@ -544,13 +544,25 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
     EXPECT_GT(v[0], 4800);  // battery voltage x100
     // The demo runs ESS "optimized": the bridge holds the grid (system 820, no meter: the
     // Multi's AC input) at 2700 = 50 W while the simulated household's load and PV move.
-    client sys(port, 100);
+    // First the loop's own word that it regulates, then the grid near 2700 on five fresh VE.Bus
+    // measurements in a row (each a new value of the Multi's poll counter on the status unit).
+    ASSERT_NE(demo.wait_for("multi.ess: regulating", 30s), "") << demo.output();
+    client sys(port, 100), status(port, 247);
+    const auto polls = [&] {  // the Multi is device 2 of the demo (mem, multi, studer)
+        std::uint16_t r[2] = {0, 0};
+        EXPECT_EQ(modbus_read_registers(status.ctx, 131, 2, r), 2) << modbus_strerror(errno);
+        return std::uint32_t{r[0]} << 16 | r[1];
+    };
     int near_target = 0;
-    for (int i = 0; i < 300 && near_target < 5; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    for (auto seen = polls(); near_target < 5 && std::chrono::steady_clock::now() < deadline;) {
+        if (const auto now = polls(); now == seen)
+            continue;  // no new measurement yet
+        else
+            seen = now;
         std::uint16_t g = 0;
         ASSERT_EQ(modbus_read_input_registers(sys.ctx, 820, 1, &g), 1) << modbus_strerror(errno);
         near_target = std::abs(static_cast<std::int16_t>(g) - 50) <= 30 ? near_target + 1 : 0;
-        std::this_thread::sleep_for(100ms);
     }
     EXPECT_EQ(near_target, 5) << "grid not held at 50 W:\n" << demo.output();
     // The simulated Studer system over loopback UDP, served as an Xcom-485i (unit 11).

@@ -55,10 +55,10 @@ struct register_map {
     std::string driver;
     std::string description;
     word_order order = word_order::big;
-    double max_age = 30.0;         // seconds; 0 = values never go stale
-    bool separate_tables = false;  // holding: and input: given; otherwise FC3 and FC4 share
+    double max_age = 30.0;              // seconds; 0 = values never go stale
+    bool separate_tables = false;       // holding: and input: given; otherwise FC3 and FC4 share
     bool merge_partial_writes = false;  // partial_writes: merge (GX) or refuse (default)
-    register_table holding;        // also the input table when !separate_tables
+    register_table holding;             // also the input table when !separate_tables
     register_table input;
     register_table coils;
     register_table discrete_inputs;
