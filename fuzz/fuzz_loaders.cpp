@@ -7,6 +7,7 @@
 #include <string>
 
 #include "vxbridge/config/site_config.hpp"
+#include "vxbridge/devices/modbus_client/client_options.hpp"
 #include "vxbridge/devices/static_driver/static_options.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/devices/xcom/xcom_options.hpp"
@@ -31,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         r.add(vx::devices::static_driver::options());
         r.add(vx::devices::vebus::options());
         r.add(vx::devices::xcom::options());
+        r.add(vx::devices::modbus_client::options());
         return r;
     }();
     (void)vx::config::load_site_config(file, d2, drivers);

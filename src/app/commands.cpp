@@ -15,7 +15,7 @@
 #include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
-#include "vxbridge/app/paths.hpp"
+#include "vxbridge/core/paths.hpp"
 #include "vxbridge/app/simulators.hpp"
 #include "vxbridge/app/systemd_notify.hpp"
 #include "vxbridge/config/site_config.hpp"
@@ -229,6 +229,22 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"day"}));
     sim_vebus->add_option("--speed", vs.speed, "time compression of --profile (default 1)")
         ->check(CLI::Range(0.001, 100000.0));
+    auto* meter = sim_vebus->add_option(
+        "--meter", vs.meter,
+        "a grid meter on the site: em24, em24_ethernet, et340, em540, sdm630 or a device map");
+    auto* meter_where = sim_vebus->add_option_group("meter transport");
+    meter_where->add_option("--meter-pty", vs.meter_pty, "the meter's RTU line (pty symlink)");
+    meter_where->add_option("--meter-tcp", vs.meter_tcp, "the meter's Modbus TCP HOST:PORT");
+    meter_where->require_option(0, 1);
+    sim_vebus->add_option("--meter-unit", vs.meter_units, "unit id(s) it answers (default 1)")
+        ->check(CLI::Range(1, 247));
+    sim_vebus->add_option("--meter-baud", vs.meter_baud, "RTU byte timing (default 9600)")
+        ->check(CLI::Range(1200, 921600));
+    sim_vebus->add_option("--meter-latency", vs.meter_latency_ms, "reply latency in ms (default 5)")
+        ->check(CLI::Range(0, 10000));
+    sim_vebus->add_option("--meter-l2", vs.meter_l2_w, "load on L2 in W (default 0)");
+    sim_vebus->add_option("--meter-l3", vs.meter_l3_w, "load on L3 in W (default 0)");
+    (void)meter;
 
     xcom_sim_args xs;
     auto* sim_xcom = sim->add_subcommand("xcom", "Xcom-232i / Xcom-LAN with Studer devices");
@@ -280,11 +296,11 @@ int main(int argc, char** argv) {
     }
     if (*run || *demo) {
         if (*demo) {
-            config_file = find_data_file("config/demo.yaml");
+            config_file = core::find_data_file("config/demo.yaml");
             if (config_file.empty()) {
                 std::cerr << "vxbridge demo: config/demo.yaml not found (or not readable) next "
-                             "to the binary, in " VXBRIDGE_DATA_DIR " or in " VXBRIDGE_SOURCE_DIR
-                             "\n";
+                             "to the binary, in "
+                          << core::data_dirs() << "\n";
                 return kBadConfig;
             }
         }

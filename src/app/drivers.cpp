@@ -1,5 +1,6 @@
 #include "vxbridge/app/drivers.hpp"
 
+#include "vxbridge/devices/modbus_client/client_device.hpp"
 #include "vxbridge/devices/static_driver/static_device.hpp"
 #include "vxbridge/devices/vebus/vebus_device.hpp"
 #include "vxbridge/devices/xcom/xcom_device.hpp"
@@ -12,6 +13,7 @@ const devices::driver_registry& drivers() {
         r.add(devices::static_driver::driver());
         r.add(devices::vebus::driver());
         r.add(devices::xcom::driver());
+        r.add(devices::modbus_client::driver());
         return r;
     }();
     return registry;

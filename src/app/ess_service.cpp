@@ -24,6 +24,17 @@ std::shared_ptr<spdlog::logger> log() {
 // The Multi's points the loop reads (driver vebus names).
 const char* const kFeeds[] = {"ac_in_p", "ac_out_p", "soc", "bat_v", "link_up", "ess_setpoint"};
 
+// The meter's points the loop and systemcalc read (every shipped meter map names them so).
+const char* const kMeterFeeds[] = {"power",      "power_l1",   "power_l2",  "power_l3",
+                                   "voltage_l1", "voltage_l2", "voltage_l3"};
+// systemcalc's figures served as {ess: NAME} (system unit 817-822, 902-912).
+const char* const kSystemcalc[] = {"grid_l1_w",        "grid_l2_w",        "grid_l3_w",
+                                   "consumption_l1_w", "consumption_l2_w", "consumption_l3_w"};
+// A meter whose values have not moved this long counts as lost (section 5: a GX keeps
+// regulating on a frozen meter; the bridge does not).
+constexpr auto kFrozenAfter = std::chrono::seconds(15);
+constexpr auto kStale = std::chrono::seconds(5);
+
 int local_minutes(std::chrono::system_clock::time_point t) {
     const std::time_t tt = std::chrono::system_clock::to_time_t(t);
     std::tm tm{};
@@ -35,13 +46,15 @@ int local_minutes(std::chrono::system_clock::time_point t) {
 
 ess_service::ess_service(asio::any_io_executor exec, control::ess_config config,
                          std::shared_ptr<devices::point_store> store,
-                         std::shared_ptr<devices::device> multi, std::string state_file)
+                         std::shared_ptr<devices::device> multi, std::string state_file,
+                         std::shared_ptr<devices::device> meter)
     : device(multi->name() + ".ess"),
       exec_(exec),
       timer_(exec),
       loop_(config),
       store_(std::move(store)),
       multi_(std::move(multi)),
+      meter_(std::move(meter)),
       state_file_(std::move(state_file)) {
     if (state_file_.empty()) return;
     std::string problem;
@@ -59,6 +72,7 @@ std::vector<std::string> ess_service::point_names() {
     std::vector<std::string> names;
     for (const auto& d : control::ess_setting_defs()) names.emplace_back(d.name);
     for (const auto& n : control::ess_loop::status_names()) names.push_back(n);
+    for (const char* n : kSystemcalc) names.emplace_back(n);
     return names;
 }
 
@@ -123,8 +137,22 @@ void ess_service::start() {
                 if (auto self = w.lock()) self->on_value(key, v, t);
             }));
     }
-    log()->info("{}: ESS mode {} ({}) on {}", name(), loop_.mode(),
-                loop_.mode() == 3 ? "external control" : "the bridge regulates", multi_->name());
+    if (meter_)
+        for (const char* n : kMeterFeeds) {
+            core::point_spec spec;
+            spec.ref = {"modbus", n, {}};
+            spec.binding = name() + "/" + n;
+            feeds_.push_back(store_->subscribe(
+                meter_, spec, [w, key = std::string(n)](const core::value& v, clock::time_point t) {
+                    if (auto self = w.lock()) self->on_meter(key, v, t);
+                }));
+        }
+    log()->info("{}: ESS mode {} ({}) on {}, grid measured by {}", name(), loop_.mode(),
+                loop_.mode() == 3 ? "external control" : "the bridge regulates", multi_->name(),
+                !meter_              ? "the Multi's AC input (no grid meter)"
+                : loop_.meter_in_use() ? "grid meter " + meter_->name()
+                                     : "the Multi's AC input (2718 = 1, meter " +
+                                           meter_->name() + " not used)");
     tick();
 }
 
@@ -181,8 +209,79 @@ void ess_service::on_value(const std::string& key, const core::value& v, clock::
     });
 }
 
+void ess_service::on_meter(const std::string& key, const core::value& v, clock::time_point t) {
+    asio::post(exec_, [self = shared_from_this(), key, v, t] {
+        auto& m = self->meter_now_;
+        const auto d = core::as_double(v);
+        if (!d) {  // the meter went offline: its values are gone
+            m.v.erase(key);
+            return;
+        }
+        const auto it = m.v.find(key);
+        if (it == m.v.end() || it->second != *d) m.changed = std::max(m.changed, t);
+        m.v[key] = *d;
+        m.answered = std::max(m.answered, t);
+    });
+}
+
+void ess_service::fill_meter(clock::time_point now) {
+    if (!meter_) return;
+    auto& m = meter_now_;
+    const auto get = [&](const char* k) -> std::optional<double> {
+        const auto it = m.v.find(k);
+        return it == m.v.end() ? std::nullopt : std::optional<double>(it->second);
+    };
+    sample_.grid_w = get("power");
+    sample_.grid_l1_w = get("power_l1");
+    // A meter that answers but whose readings never move is as good as gone.
+    const bool frozen = m.changed != clock::time_point{} && now - m.changed > kFrozenAfter &&
+                        now - m.answered <= kStale;
+    if (frozen != m.frozen) {
+        m.frozen = frozen;
+        if (frozen)
+            log()->warn("{}: grid meter {} answers, but its values have not changed for {} s: "
+                        "treated as lost",
+                        name(), meter_->name(), kFrozenAfter.count());
+        else
+            log()->info("{}: grid meter {} values move again", name(), meter_->name());
+    }
+    if (m.answered == clock::time_point{})
+        sample_.grid_at.reset();
+    else
+        sample_.grid_at = frozen ? m.changed : m.answered;
+}
+
+std::optional<double> ess_service::systemcalc(const std::string& key, clock::time_point now) const {
+    const bool multi_fresh = sample_.at != clock::time_point{} && now - sample_.at <= kStale;
+    if (meter_) {
+        const auto& m = meter_now_;
+        if (m.answered == clock::time_point{} || now - m.answered > kStale || m.frozen)
+            return std::nullopt;
+        const auto get = [&](const std::string& k) -> std::optional<double> {
+            const auto it = m.v.find(k);
+            return it == m.v.end() ? std::nullopt : std::optional<double>(it->second);
+        };
+        const auto n = std::string(1, key[key.size() - 3]);  // grid_lN_w / consumption_lN_w
+        const auto grid = get("power_l" + n);
+        if (key.starts_with("grid")) return grid;
+        if (!grid) return std::nullopt;
+        // Loads between the meter and the Multi (section 4): meter - Multi AC-in on the
+        // Multi's phase, plus what the Multi's AC-out feeds; the other phases are all load.
+        if (n == "1") {
+            if (!multi_fresh) return std::nullopt;
+            return sample_.ac_out_w + std::max(0.0, *grid - sample_.ac_in_w);
+        }
+        return std::max(0.0, *grid);
+    }
+    if (!multi_fresh) return std::nullopt;
+    if (key == "grid_l1_w") return sample_.ac_in_w;
+    if (key == "consumption_l1_w") return sample_.ac_out_w;
+    return std::nullopt;  // L2/L3 of a single-phase Multi without a meter: nothing known
+}
+
 void ess_service::step() {
     if (stopped_ || sample_.at == clock::time_point{}) return;
+    fill_meter(clock::now());
     const auto wall = std::chrono::system_clock::now();
     if (const auto c = loop_.on_sample(sample_, clock::now(), wall, local_minutes(wall))) send(*c);
     note_state();
@@ -191,6 +290,7 @@ void ess_service::step() {
 
 void ess_service::tick() {
     if (stopped_) return;
+    fill_meter(clock::now());
     if (const auto c = loop_.tick(clock::now(), link_up_ && multi_->online())) send(*c);
     note_state();
     publish_all();
@@ -248,6 +348,14 @@ void ess_service::send(const control::ess_command& c) {
 void ess_service::publish_all() {
     const auto now = clock::now();
     for (const auto& [key, ls] : listeners_) {
+        if (std::find(std::begin(kSystemcalc), std::end(kSystemcalc), key) !=
+            std::end(kSystemcalc)) {
+            // Stamped with the measurement's time, so ages and max_age stay honest.
+            const auto v = systemcalc(key, now);
+            const auto at = meter_ ? std::min(meter_now_.answered, sample_.at) : sample_.at;
+            for (const auto& l : ls) l(v ? core::value{*v} : core::value{}, v ? at : now);
+            continue;
+        }
         const auto v = loop_.read(key, now);
         for (const auto& l : ls) l(v, now);
     }

@@ -6,7 +6,9 @@
 
 #include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/ess_service.hpp"
-#include "vxbridge/app/paths.hpp"
+#include "vxbridge/core/suggest.hpp"
+#include "vxbridge/devices/modbus_client/client_options.hpp"
+#include "vxbridge/core/paths.hpp"
 #include "vxbridge/app/status_device.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
@@ -59,7 +61,9 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
         else
             devices_[name] = {c, std::move(d)};
     }
-    for (const auto& [name, d] : devices_) make_ess(name, d);
+    for (const auto& [name, d] : devices_)
+        if (auto problem = make_ess(name, d); !problem.empty())
+            diag.add(site.file, d.config.pos.line, d.config.pos.col, problem);
     router_ = bind_all(site, diag);
     if (!diag.empty()) throw core::load_error(std::move(diag));
     make_servers(site.modbus);
@@ -67,10 +71,30 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
 
 // A VE.Bus system gets its ESS loop (mode external by default: it then only serves the
 // settings registers and regulates nothing).
-void gateway::make_ess(const std::string& name, const device_entry& d) {
+std::string gateway::make_ess(const std::string& name, const device_entry& d) {
     const auto* o = devices::options_as<devices::vebus::vebus_options>(d.config.options);
-    if (!o) return;
+    if (!o) return {};
+    // ess.grid_meter: a Modbus client device of this site (a meter map's points).
+    std::shared_ptr<devices::device> meter;
+    std::string problem;
+    if (!o->ess.grid_meter.empty()) {
+        const auto m = devices_.find(o->ess.grid_meter);
+        if (m == devices_.end()) {
+            std::vector<std::string> names;
+            for (const auto& [n, e] : devices_) names.push_back(n);
+            problem = "device '" + name + "': ess.grid_meter names no device '" +
+                      o->ess.grid_meter + "'" + core::did_you_mean(o->ess.grid_meter, names);
+        } else if (!devices::options_as<devices::modbus_client::client_options>(
+                       m->second.config.options)) {
+            problem = "device '" + name + "': ess.grid_meter '" + o->ess.grid_meter +
+                      "' must be a grid meter (driver: modbus), not driver " +
+                      m->second.config.driver;
+        } else {
+            meter = m->second.device;
+        }
+    }
     control::ess_config c;
+    c.has_meter = meter != nullptr;
     c.mode = o->ess.mode;
     c.min_soc = o->ess.min_soc;
     c.grid_setpoint_w = o->ess.grid_setpoint_w;
@@ -80,7 +104,9 @@ void gateway::make_ess(const std::string& name, const device_entry& d) {
     c.law = o->ess.integral ? control::control_law::gx_integral : control::control_law::gx;
     const auto file =
         site_.state_dir.empty() ? std::string{} : site_.state_dir + "/" + name + ".ess.json";
-    ess_[name] = std::make_shared<ess_service>(io_.get_executor(), c, store_, d.device, file);
+    ess_[name] =
+        std::make_shared<ess_service>(io_.get_executor(), c, store_, d.device, file, meter);
+    return problem;
 }
 
 // Every unit bound to its device's points, and the status unit.
@@ -105,7 +131,7 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
     for (const auto& [name, d] : devices_) all.push_back(d.device);
     status_->watch(all);
     if (site.status.enabled) {
-        const auto file = find_data_file("maps/bridge/status.yaml");
+        const auto file = core::find_data_file("maps/bridge/status.yaml");
         if (file.empty()) {
             diag.add(site.file, 0, 0,
                      "maps/bridge/status.yaml not found (or set status: {enabled: false})");
@@ -176,8 +202,14 @@ std::string gateway::reload(const config::site_config& next) {
     std::map<std::string, std::shared_ptr<ess_service>> ess;
     std::vector<std::shared_ptr<ess_service>> ess_started;
     for (const auto& [name, d] : devices) {
-        if (const auto e = ess_.find(name);
-            e != ess_.end() && devices_.contains(name) && devices_[name].device == d.device) {
+        // Kept with its Multi and its meter (a replaced meter device means a new loop).
+        const auto* o = devices::options_as<devices::vebus::vebus_options>(d.config.options);
+        const auto meter = o && devices.contains(o->ess.grid_meter)
+                               ? devices.at(o->ess.grid_meter).device
+                               : nullptr;
+        if (const auto e = ess_.find(name); e != ess_.end() && devices_.contains(name) &&
+                                            devices_[name].device == d.device &&
+                                            e->second->meter() == meter) {
             e->second->clear_subscriptions();
             store_->forget_feeds(e->second->name());
             ess[name] = e->second;
@@ -186,14 +218,15 @@ std::string gateway::reload(const config::site_config& next) {
     for (const auto& [name, e] : ess_)
         if (!ess.contains(name)) e->stop();  // saves its settings first
     ess_ = std::move(ess);
-    for (const auto& [name, d] : devices)
+    std::swap(devices_, devices);  // make_ess looks the meter up in the new devices
+    for (const auto& [name, d] : devices_)
         if (!ess_.contains(name)) {
-            make_ess(name, d);
+            if (const auto problem = make_ess(name, d); !problem.empty())
+                spdlog::get("app")->error("reload: {}", problem);
             if (ess_.contains(name)) ess_started.push_back(ess_[name]);
         }
     status_->clear_subscriptions();
     store_->forget_feeds(status_->name());
-    devices_ = std::move(devices);
     core::diagnostics diag;
     router_ = bind_all(next, diag);
     for (const auto& p : diag.problems()) spdlog::get("app")->error("reload: {}", p.to_string());

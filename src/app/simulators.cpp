@@ -10,8 +10,13 @@
 #include <boost/asio/streambuf.hpp>
 #include <iostream>
 #include <istream>
+#include <sstream>
+#include <type_traits>
 
+#include "vxbridge/core/paths.hpp"
+#include "vxbridge/devices/modbus_client/meter_sim_server.hpp"
 #include "vxbridge/devices/vebus/sim_server.hpp"
+#include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/devices/xcom/xcom_sim_server.hpp"
@@ -54,9 +59,9 @@ class control_reader : public std::enable_shared_from_this<control_reader<Handle
 }  // namespace
 
 // Runs a simulator object until SIGINT/SIGTERM with control lines from stdin.
-template <class Sim>
+template <class Sim, class Banner>
 int serve_until_signal(asio::io_context& io, const std::shared_ptr<Sim>& sim,
-                       const std::string& banner) {
+                       const Banner& banner_of) {
     try {
         sim->start();
     } catch (const std::exception& e) {
@@ -71,6 +76,11 @@ int serve_until_signal(asio::io_context& io, const std::shared_ptr<Sim>& sim,
         sim->stop();
         io.stop();
     });
+    std::string banner;
+    if constexpr (std::is_invocable_v<Banner>)
+        banner = banner_of();
+    else
+        banner = banner_of;
     spdlog::get("app")->info("{}", banner);
     std::cout << banner << std::endl;
     io.run();
@@ -105,6 +115,79 @@ int run_xcom_sim(const xcom_sim_args& a) {
     return serve_until_signal(io, sim, "xcom simulator on " + sim->where());
 }
 
+// A shipped meter model's device map, or the map at a path.
+std::shared_ptr<const register_map::register_map> meter_map(const std::string& model) {
+    const bool is_path = model.find('/') != std::string::npos || model.ends_with(".yaml");
+    const auto file = is_path ? model : core::find_data_file("maps/meters/" + model + ".yaml");
+    if (file.empty()) throw std::runtime_error("unknown meter model '" + model + "'");
+    return register_map::load_map_or_throw(file);
+}
+
+namespace {
+
+// The VE.Bus site with its grid meter: one plant, two wires. Control lines starting with
+// "meter" go to the meter ("meter l2 W" / "meter l3 W" set the other phases' loads).
+class vebus_site : public std::enable_shared_from_this<vebus_site> {
+  public:
+    vebus_site(asio::io_context& io, devices::vebus::sim_server_options o,
+               const vebus_sim_args& a)
+        : multi_(std::make_shared<devices::vebus::sim_server>(io.get_executor(), std::move(o))),
+          l2_(a.meter_l2_w),
+          l3_(a.meter_l3_w) {
+        if (a.meter.empty()) return;
+        devices::modbus_client::meter_sim_server_options m;
+        m.map = meter_map(a.meter);
+        m.units = a.meter_units.empty() ? std::vector<int>{1} : a.meter_units;
+        m.pty = a.meter_pty;
+        m.tcp_listen = a.meter_tcp;
+        if (m.pty.empty() && m.tcp_listen.empty())
+            throw std::runtime_error("--meter needs --meter-pty LINK or --meter-tcp HOST:PORT");
+        m.baud = a.meter_baud;
+        m.latency = std::chrono::milliseconds(a.meter_latency_ms);
+        m.plant = [this] {
+            return std::array<double, 3>{multi_->multi().grid_power(), l2_, l3_};
+        };
+        meter_ = std::make_shared<devices::modbus_client::meter_sim_server>(io.get_executor(),
+                                                                           std::move(m));
+    }
+    void start() {
+        multi_->start();
+        if (meter_) meter_->start();
+    }
+    void stop() {
+        multi_->stop();
+        if (meter_) meter_->stop();
+    }
+    std::string control(const std::string& line) {
+        if (meter_ && line.starts_with("meter")) {
+            std::istringstream in(line.substr(5));
+            std::string cmd, arg;
+            in >> cmd >> arg;
+            try {
+                if (cmd == "l2") l2_ = std::stod(arg);
+                if (cmd == "l3") l3_ = std::stod(arg);
+            } catch (const std::exception&) {
+                return "error: bad argument '" + arg + "'";
+            }
+            if (cmd == "l2" || cmd == "l3") cmd = "status";
+            return meter_->control(cmd + " " + arg);
+        }
+        auto out = multi_->control(line);
+        if (meter_ && out.starts_with("ok")) out += " " + meter_->control("status").substr(3);
+        return out;
+    }
+    std::string where() const {
+        return multi_->link() + (meter_ ? ", grid meter on " + meter_->where() : "");
+    }
+
+  private:
+    std::shared_ptr<devices::vebus::sim_server> multi_;
+    std::shared_ptr<devices::modbus_client::meter_sim_server> meter_;
+    double l2_, l3_;
+};
+
+}  // namespace
+
 int run_vebus_sim(const vebus_sim_args& a) {
     asio::io_context io(1);
     devices::vebus::sim_server_options o;
@@ -117,8 +200,15 @@ int run_vebus_sim(const vebus_sim_args& a) {
     o.multi.mains = a.mains;
     o.day_profile = a.profile == "day";
     o.speed = a.speed;
-    auto sim = std::make_shared<devices::vebus::sim_server>(io.get_executor(), o);
-    return serve_until_signal(io, sim, "vebus simulator on " + a.link);
+    std::shared_ptr<vebus_site> sim;
+    try {
+        sim = std::make_shared<vebus_site>(io, o, a);
+    } catch (const std::exception& e) {
+        spdlog::get("app")->error("{}", e.what());
+        return 1;
+    }
+    // The banner names where the meter listens only after start (a free TCP port).
+    return serve_until_signal(io, sim, [sim] { return "vebus simulator on " + sim->where(); });
 }
 
 }  // namespace vx::app

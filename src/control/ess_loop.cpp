@@ -54,7 +54,7 @@ const std::vector<setting_def>& ess_setting_defs() {
 const std::vector<std::string>& ess_loop::status_names() {
     static const std::vector<std::string> names = {
         "ess_state",   "ess_target_w",   "ess_grid_w",          "ess_setpoint_w",
-        "ess_limited", "ess_regulating", "ess_active_soc_limit"};
+        "ess_limited", "ess_regulating", "ess_active_soc_limit", "ess_no_grid_meter"};
     return names;
 }
 
@@ -74,6 +74,15 @@ double ess_loop::setting(std::string_view name) const {
 int ess_loop::mode() const {
     return static_cast<int>(setting("hub4_mode"));
 }
+
+bool ess_loop::meter_in_use() const {
+    return cfg_.has_meter && setting("run_without_grid_meter") == 0;
+}
+
+namespace {
+// How long the GX waits before "Grid meter not found" (#49, hub4 /Alarms/NoGridMeter).
+constexpr auto kNoMeterAlarm = std::chrono::seconds(120);
+}  // namespace
 
 setting_write ess_loop::write(std::string_view name, double value, steady::time_point now) {
     const auto& defs = ess_setting_defs();
@@ -119,10 +128,18 @@ core::value ess_loop::read(std::string_view name, steady::time_point now) const 
         return std::int64_t{stopped_ ? 2 : 3};
     }
     if (name == "ess_regulating") return std::int64_t{regulating_};
+    if (name == "ess_no_grid_meter") {
+        // 0 ok, 2 alarm (GX alarm values): regulating on a meter that has been gone 120 s.
+        const bool alarm = meter_in_use() && mode() != 3 && meter_seen_ != steady::time_point{} &&
+                           now - meter_seen_ >= kNoMeterAlarm;
+        return std::int64_t{alarm ? 2 : 0};
+    }
     if (name == "ess_target_w") return regulating_ ? last_step_.target_w : *target(now);
     if (name == "ess_grid_w") {
         if (!last_sample_) return {};
-        return last_sample_->grid_w.value_or(last_sample_->ac_in_w);
+        if (!meter_in_use()) return last_sample_->ac_in_w;
+        const auto g = mode() == 2 ? last_sample_->grid_l1_w : last_sample_->grid_w;
+        return g ? core::value{*g} : core::value{};
     }
     if (name == "ess_setpoint_w") return last_command_ ? last_command_->setpoint_w : 0.0;
     if (name == "ess_limited") return std::int64_t{limited_code(last_step_.limited_by)};
@@ -180,13 +197,19 @@ std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time
         return std::nullopt;
     }
     if (now - s.at > cfg_.stale_after) return std::nullopt;  // tick() stops regulation
+    // On a meter: regulate only on a fresh one (section 5: the GX stops, the Multi goes to
+    // passthru); tick() says so once.
+    const auto meter_w = mode() == 2 ? s.grid_l1_w : s.grid_w;
+    const bool meter_fresh = s.grid_at && meter_w && now - *s.grid_at <= cfg_.stale_after;
+    if (meter_fresh) meter_seen_ = std::max(meter_seen_, *s.grid_at);
+    if (meter_in_use() && !meter_fresh) return std::nullopt;
     const auto before = bl_.memory().state;
     bl_.update({s.soc, true, false, setting("minimum_soc"), wall_now, local_minutes});
     if (bl_.memory().state != before) ++version_;
 
-    // The grid: the meter's, unless 2718 says "inverter/charger" or there is no meter.
-    const bool use_meter = s.grid_w && setting("run_without_grid_meter") == 0;
-    const double grid = use_meter ? *s.grid_w : s.ac_in_w;
+    // The grid: the meter's (the total, or the Multi's phase in mode 2), unless 2718 says
+    // "inverter/charger" or there is no meter.
+    const double grid = meter_in_use() ? *meter_w : s.ac_in_w;
     last_step_ = regulator_.step(s.ac_in_w, s.ac_out_w, grid, target(now).value_or(0), limits(s));
     ess_command c;
     // Never outside the Multi's limits, whatever the law asks.
@@ -209,17 +232,27 @@ std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) 
         set_state("external control (2902 = 3)");
         return std::nullopt;
     }
-    const bool fresh = link_up && last_sample_ && now - last_sample_->at <= cfg_.stale_after;
-    if (!fresh) {
+    if (meter_seen_ == steady::time_point{}) meter_seen_ = now;  // the alarm counts from here
+    const bool multi_fresh =
+        link_up && last_sample_ && now - last_sample_->at <= cfg_.stale_after;
+    const bool meter_fresh = !meter_in_use() || (last_sample_ && last_sample_->grid_at &&
+                                                 now - *last_sample_->grid_at <= cfg_.stale_after);
+    if (!multi_fresh || !meter_fresh) {
+        const char* why = !link_up          ? "Multi unreachable"
+                          : !meter_fresh    ? "grid meter lost"
+                                            : "measurement stale";
         if (!regulating_) {
-            if (!stopped_) set_state(link_up ? "waiting for a measurement" : "Multi unreachable");
+            if (!stopped_)
+                set_state(!link_up        ? "Multi unreachable"
+                          : !meter_fresh  ? "waiting for the grid meter"
+                                          : "waiting for a measurement");
             return std::nullopt;
         }
         // Stop regulating: 0 W, the Multi in passthru; resumes with the next fresh sample.
         regulating_ = false;
         stopped_ = true;
         regulator_.reset();
-        set_state(link_up ? "passthru: measurement stale" : "passthru: Multi unreachable");
+        set_state(std::string("passthru: ") + why);
         last_command_ = ess_command{0, false, false, true};
         last_sent_ = now;
         return last_command_;
@@ -245,6 +278,9 @@ std::map<std::string, double> ess_loop::persistent() const {
     out["batterylife.discharged_today"] = m.discharged_today;
     out["batterylife.absorption_today"] = m.absorption_today;
     out["batterylife.float_today"] = m.float_today;
+    // Which site the settings were made for: a meter added to (or removed from) the config
+    // gives 2718 its new default instead of the saved value.
+    out["config.grid_meter"] = cfg_.has_meter ? 1 : 0;
     if (m.discharged_since)
         out["batterylife.discharged_since"] = static_cast<double>(
             std::chrono::duration_cast<std::chrono::seconds>(m.discharged_since->time_since_epoch())
@@ -260,8 +296,11 @@ void ess_loop::restore(const std::map<std::string, double>& settings) {
             return std::nullopt;  // missing or damaged: the default stays
         return it->second;
     };
+    const auto saved_meter = get("config.grid_meter", 0, 1);
+    const bool same_site = saved_meter && (*saved_meter != 0) == cfg_.has_meter;
     for (const auto& d : ess_setting_defs()) {
         if (!d.persistent || d.name == "batterylife_state") continue;
+        if (d.name == "run_without_grid_meter" && !same_site) continue;
         if (const auto v = get(std::string(d.name), d.lo, d.hi)) values_[std::string(d.name)] = *v;
     }
     auto m = bl_.memory();

@@ -19,7 +19,8 @@ std::optional<std::chrono::milliseconds> read_seconds(yaml_fields& f, const char
     return std::chrono::milliseconds(static_cast<long long>(*v * 1000.0));
 }
 
-std::optional<transport::link_options> read_transport(yaml_fields& outer, const char* key) {
+std::optional<transport::link_options> read_transport(
+    yaml_fields& outer, const char* key, const transport::serial_options& serial_defaults) {
     const auto n = outer.get(key);
     if (!n.IsDefined()) {
         outer.missing(key);
@@ -50,7 +51,7 @@ std::optional<transport::link_options> read_transport(yaml_fields& outer, const 
         yaml_fields f(body, file, d, {"port", "baud", "parity", "stop_bits", "crlf"},
                       "transport serial");
         if (!f.ok()) return std::nullopt;
-        transport::serial_options s;
+        transport::serial_options s = serial_defaults;
         if (auto p = f.text("port", true)) s.port = *p;
         if (auto b = f.integer("baud", 1200, 921600)) s.baud = static_cast<int>(*b);
         if (auto p = f.choice("parity", {"none", "even", "odd"}))

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "vxbridge/core/suggest.hpp"
 #include "vxbridge/register_map/yaml_fields.hpp"
 
 namespace vx::register_map {
@@ -13,10 +14,11 @@ namespace {
 
 constexpr std::string_view kMapKeys[] = {
     "schema",  "name",  "driver", "description",     "word_order",  "max_age",       "registers",
-    "holding", "input", "coils",  "discrete_inputs", "unavailable", "partial_writes"};
+    "holding", "input", "coils",  "discrete_inputs", "unavailable", "partial_writes", "max_read", "max_gap"};
 constexpr std::string_view kRegisterKeys[] = {
     "name", "address", "type",   "length",  "scale",       "unit", "access",      "min",
-    "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order"};
+    "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order",
+    "sign_of"};
 constexpr std::string_view kBitKeys[] = {"name",    "address",     "type", "access",     "source",
                                          "persist", "unavailable", "poll", "description"};
 
@@ -183,6 +185,7 @@ std::optional<register_entry> read_entry(const YAML::Node& n, map_context& ctx, 
     if (auto d = f.text("description")) e.description = *d;
     parse_choice(f, "word_order", e.order,
                  {{"big", word_order::big}, {"little", word_order::little}});
+    if (auto s = f.text("sign_of")) e.sign_of = *s;
     check_entry(f, e);
     return e;
 }
@@ -216,6 +219,23 @@ void check_names(const register_map& m, core::diagnostics& diag) {
                      "duplicate name '" + e->name + "' (first at line " +
                          std::to_string(it->second->pos.line) + ")");
     }
+    // sign_of (device maps): the entry takes the sign of another numeric entry of the map, as
+    // a Carlo Gavazzi EM24's unsigned currents take their phase power's.
+    for (const auto& [kind, e] : m.all_entries()) {
+        if (e->sign_of.empty()) continue;
+        const auto it = seen.find(e->sign_of);
+        if (it == seen.end())
+            diag.add(m.file, e->pos.line, e->pos.col,
+                     "'" + e->name + "': sign_of names no entry '" + e->sign_of + "'" +
+                         core::did_you_mean(e->sign_of, [&] {
+                             std::vector<std::string> n;
+                             for (const auto& [k, v] : seen) n.push_back(k);
+                             return n;
+                         }()));
+        else if (!is_numeric(it->second->type) || !is_numeric(e->type) || it->second == e)
+            diag.add(m.file, e->pos.line, e->pos.col,
+                     "'" + e->name + "': sign_of needs two different numeric entries");
+    }
 }
 
 }  // namespace
@@ -248,6 +268,12 @@ std::shared_ptr<const register_map> load_map(const std::string& file, core::diag
                 // value's other words as a GX does (protocols/vebus-mk3-and-gx.md section 3.1).
                 parse_choice(f, "partial_writes", m->merge_partial_writes,
                              {{"refuse", false}, {"merge", true}});
+                // Registers one request may read (device maps: an EM24 answers at most 11).
+                if (auto r = f.integer("max_read", 1, 125))
+                    m->max_read = static_cast<unsigned>(*r);
+                // Unlisted registers one request may read across to join two entries (only
+                // where the device answers for them: Eastron does, a gap may be an exception).
+                if (auto g = f.integer("max_gap", 0, 124)) m->max_gap = static_cast<unsigned>(*g);
                 map_context ctx{file, local, m->order, unavailable};
                 m->separate_tables = f.has("holding") || f.has("input");
                 if (m->separate_tables && f.has("registers"))

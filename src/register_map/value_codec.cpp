@@ -187,6 +187,27 @@ std::optional<double> raw_number(const register_entry& e, std::span<const std::u
 
 }  // namespace
 
+core::value decode(const register_entry& e, std::span<const std::uint16_t> in) {
+    if (e.type == value_type::pad || in.size() < e.width()) return {};
+    if (e.type == value_type::string) {
+        std::string s;
+        for (auto w : in.first(e.width()))
+            for (auto c : {static_cast<char>(w >> 8), static_cast<char>(w & 0xFF)})
+                if (c != '\0') s.push_back(c);
+        while (!s.empty() && s.back() == ' ') s.pop_back();
+        return s;
+    }
+    const auto words = in.first(e.width());
+    if (is_integer(e.type) && e.type != value_type::bit &&
+        get_words(words, e.order) == sentinel_raw(e.type))
+        return {};  // the device says "not available"
+    std::int64_t as_int = 0;
+    const auto raw = raw_number(e, words, as_int);
+    if (!raw || !std::isfinite(*raw)) return {};
+    if (is_integer(e.type) && e.scale == 1.0) return as_int;
+    return *raw / e.scale;
+}
+
 decoded_write decode_write(const register_entry& e, std::span<const std::uint16_t> in) {
     decoded_write out;
     if (e.access != access_mode::rw || e.type == value_type::pad) {

@@ -23,11 +23,11 @@ namespace vx::app {
 
 class ess_service final : public devices::device, public std::enable_shared_from_this<ess_service> {
   public:
-    // `multi`: the VE.Bus device it regulates; `state_file`: where the settings live ("" = not
-    // kept).
+    // `multi`: the VE.Bus device it regulates; `meter`: the grid meter it regulates on (null:
+    // the Multi's AC input); `state_file`: where the settings live ("" = not kept).
     ess_service(boost::asio::any_io_executor exec, control::ess_config config,
                 std::shared_ptr<devices::point_store> store, std::shared_ptr<devices::device> multi,
-                std::string state_file);
+                std::string state_file, std::shared_ptr<devices::device> meter = nullptr);
 
     static std::vector<std::string> point_names();
     std::string check_point(const core::point_spec& p) const override;
@@ -35,6 +35,7 @@ class ess_service final : public devices::device, public std::enable_shared_from
     void write(const core::point_spec& p, const core::value& v, core::write_done done,
                time_point deadline) override;
     bool online() const override { return true; }
+    const std::shared_ptr<devices::device>& meter() const { return meter_; }
     void clear_subscriptions() override { listeners_.clear(); }
     void start() override;
     void stop() override;
@@ -42,6 +43,13 @@ class ess_service final : public devices::device, public std::enable_shared_from
   private:
     void on_value(const std::string& name, const core::value& v,
                   std::chrono::steady_clock::time_point stamp);
+    void on_meter(const std::string& name, const core::value& v,
+                  std::chrono::steady_clock::time_point stamp);
+    // The meter's part of the sample: its powers and when they last moved.
+    void fill_meter(std::chrono::steady_clock::time_point now);
+    // systemcalc's grid and consumption per phase ({ess: grid_l1_w ...}).
+    std::optional<double> systemcalc(const std::string& name,
+                                     std::chrono::steady_clock::time_point now) const;
     void step();
     void tick();
     void send(const control::ess_command& c);
@@ -55,7 +63,13 @@ class ess_service final : public devices::device, public std::enable_shared_from
     control::ess_loop loop_;
     std::shared_ptr<devices::point_store> store_;
     std::shared_ptr<devices::device> multi_;
+    std::shared_ptr<devices::device> meter_;
     std::string state_file_;
+    struct meter_values {
+        std::map<std::string, double> v;  // power, power_l1..3, voltage_l1..3
+        std::chrono::steady_clock::time_point answered{}, changed{};
+        bool frozen = false;
+    } meter_now_;
     std::vector<core::subscription> feeds_;
     std::map<std::string, std::vector<devices::value_listener>> listeners_;
     control::ess_sample sample_;

@@ -44,7 +44,8 @@ class gateway {
     std::shared_ptr<modbus::unit_router> bind_all(const config::site_config& site,
                                                   core::diagnostics& diag);
     void make_servers(const config::modbus_config& m);
-    void make_ess(const std::string& name, const device_entry& d);
+    // The device's ESS loop (VE.Bus only); a problem with its ess.grid_meter, or "".
+    std::string make_ess(const std::string& name, const device_entry& d);
 
     boost::asio::io_context& io_;
     config::site_config site_;

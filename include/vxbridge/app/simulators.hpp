@@ -17,6 +17,13 @@ struct vebus_sim_args {
     bool mains = true;
     std::string profile;  // "day": load and PV follow a household's day
     double speed = 1;
+    // A grid meter measuring grid_load + the Multi's AC input (on L1) and meter_l2/l3_w.
+    std::string meter;  // model name or device map path; empty: none
+    std::string meter_pty, meter_tcp;
+    std::vector<int> meter_units;  // default {1}
+    int meter_baud = 9600;
+    int meter_latency_ms = 5;
+    double meter_l2_w = 0, meter_l3_w = 0;
 };
 
 struct xcom_sim_args {

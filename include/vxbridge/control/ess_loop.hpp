@@ -47,7 +47,10 @@ struct ess_config {
 // The Multi's values the loop needs (and the grid meter's, when there is one).
 struct ess_sample {
     double ac_in_w = 0, ac_out_w = 0;
-    std::optional<double> grid_w;  // the meter; none: the Multi's AC input is the grid
+    std::optional<double> grid_w;     // the meter's total; none: the Multi's AC input is the grid
+    std::optional<double> grid_l1_w;  // the meter's phase of the Multi (2902 = 2)
+    // When the meter last answered with values that move (a frozen meter's stops moving).
+    std::optional<std::chrono::steady_clock::time_point> grid_at;
     std::optional<double> soc, bat_v;
     std::chrono::steady_clock::time_point at;  // when the device answered
 };
@@ -92,6 +95,8 @@ class ess_loop {
     std::uint64_t persistent_version() const { return version_; }
 
     int mode() const;
+    // A meter is configured and 2718 = 0: the loop regulates on it (else on the Multi's AC-in).
+    bool meter_in_use() const;
     bool regulating() const { return regulating_; }
     const std::string& state_text() const { return state_; }
 
@@ -110,6 +115,7 @@ class ess_loop {
     std::optional<ess_sample> last_sample_;
     std::optional<ess_command> last_command_;
     steady::time_point last_sent_{};
+    steady::time_point meter_seen_{};  // the last fresh meter sample (or the loop's start)
     ess_step last_step_{};
     bool regulating_ = false, stopped_ = false;
     std::string state_ = "starting";

@@ -16,7 +16,10 @@ std::optional<std::chrono::milliseconds> read_seconds(register_map::yaml_fields&
 
 // transport: exactly one of {udp: {remote, local}}, {serial: {port, baud, parity, stop_bits,
 // crlf}}, {tcp_server: {listen}}, {tcp_client: {connect}}; nullopt when absent or wrong.
-std::optional<transport::link_options> read_transport(register_map::yaml_fields& f,
-                                                      const char* key = "transport");
+// `serial` takes what the entry leaves out from `serial_defaults` (38400 8E1 for Xcom, 9600 8N1
+// for meters).
+std::optional<transport::link_options> read_transport(
+    register_map::yaml_fields& f, const char* key = "transport",
+    const transport::serial_options& serial_defaults = {});
 
 }  // namespace vx::devices

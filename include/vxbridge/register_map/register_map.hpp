@@ -39,6 +39,7 @@ struct register_entry {
     core::poll_class poll = core::poll_class::normal;
     std::string description;
     word_order order = word_order::big;
+    std::string sign_of;  // device maps: take the sign of this entry's value
     source_pos pos;
 
     unsigned width() const { return width_of(type, length); }
@@ -58,6 +59,8 @@ struct register_map {
     double max_age = 30.0;              // seconds; 0 = values never go stale
     bool separate_tables = false;       // holding: and input: given; otherwise FC3 and FC4 share
     bool merge_partial_writes = false;  // partial_writes: merge (GX) or refuse (default)
+    unsigned max_read = 125;            // device maps: registers per request the device accepts
+    unsigned max_gap = 0;               // device maps: unlisted registers a request may span
     register_table holding;             // also the input table when !separate_tables
     register_table input;
     register_table coils;

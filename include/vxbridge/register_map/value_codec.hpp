@@ -23,6 +23,11 @@ encode_status encode(const register_entry& e, const core::value& v, std::span<st
 // or zeros, per e.unavailable. pad always reads 0xFFFF (as the GX's reserved registers do).
 void encode_unavailable(const register_entry& e, std::span<std::uint16_t> out);
 
+// Decodes what a device's registers hold (a client reading a meter): value = register / scale;
+// none for the type's "not available" sentinel, NaN or too few words; strings lose trailing
+// NULs and spaces.
+core::value decode(const register_entry& e, std::span<const std::uint16_t> in);
+
 enum class decode_error { none, not_a_number, out_of_range, not_in_enum, not_writable };
 
 struct decoded_write {

@@ -10,7 +10,8 @@ namespace {
 void read_ess(register_map::yaml_fields& f, ess_options& ess) {
     register_map::yaml_fields e(f.get("ess"), f.file(), f.diag(),
                                 {"refresh", "setpoint_timeout", "max_charge_w", "max_feed_w",
-                                 "mode", "min_soc", "grid_setpoint", "override_timeout", "control"},
+                                 "mode", "min_soc", "grid_setpoint", "override_timeout", "control",
+                                 "grid_meter"},
                                 "ess");
     if (!e.ok()) return;
     // The Multi drops a setpoint about 15 s after the last write (protocol notes 1.11).
@@ -34,6 +35,8 @@ void read_ess(register_map::yaml_fields& f, ess_options& ess) {
     if (auto s = read_seconds(e, "override_timeout", 1, 86400))
         ess.override_timeout = std::chrono::duration_cast<std::chrono::seconds>(*s);
     if (auto c = e.choice("control", {"integral", "gx"})) ess.integral = *c == "integral";
+    // The device is checked against the site's devices when the gateway is built.
+    if (auto m = e.text("grid_meter")) ess.grid_meter = *m;
 }
 
 vebus_options read(register_map::yaml_fields& f) {

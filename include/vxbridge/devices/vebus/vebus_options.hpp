@@ -20,6 +20,7 @@ struct ess_options {
     double grid_setpoint_w = 50;  // 2700
     std::chrono::seconds override_timeout{180};  // 2716 without a refresh
     bool integral = true;                        // control: integral (default) or gx
+    std::string grid_meter;  // a `driver: modbus` device to regulate on; "" = the Multi's AC-in
     bool operator==(const ess_options&) const = default;
 };
 

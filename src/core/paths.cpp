@@ -1,9 +1,9 @@
-#include "vxbridge/app/paths.hpp"
+#include "vxbridge/core/paths.hpp"
 
 #include <filesystem>
 #include <vector>
 
-namespace vx::app {
+namespace vx::core {
 
 namespace fs = std::filesystem;
 
@@ -24,4 +24,8 @@ std::string find_data_file(const std::string& relative) {
     return {};
 }
 
-}  // namespace vx::app
+std::string data_dirs() {
+    return VXBRIDGE_DATA_DIR " or " VXBRIDGE_SOURCE_DIR;
+}
+
+}  // namespace vx::core

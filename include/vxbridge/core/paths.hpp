@@ -4,9 +4,12 @@
 
 #include <string>
 
-namespace vx::app {
+namespace vx::core {
 
 // `relative` (e.g. "maps/bridge/status.yaml") where it exists; empty when nowhere.
 std::string find_data_file(const std::string& relative);
 
-}  // namespace vx::app
+// The installed and source data directories, for a "not found" message.
+std::string data_dirs();
+
+}  // namespace vx::core
