@@ -238,14 +238,14 @@ std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) 
     const bool meter_fresh = !meter_in_use() || (last_sample_ && last_sample_->grid_at &&
                                                  now - *last_sample_->grid_at <= cfg_.stale_after);
     if (!multi_fresh || !meter_fresh) {
-        const char* why = !link_up          ? "Multi unreachable"
-                          : !meter_fresh    ? "grid meter lost"
-                                            : "measurement stale";
+        const char* why = !link_up       ? "Multi unreachable"
+                          : !multi_fresh ? "measurement stale"
+                                         : "grid meter lost";
         if (!regulating_) {
             if (!stopped_)
-                set_state(!link_up        ? "Multi unreachable"
-                          : !meter_fresh  ? "waiting for the grid meter"
-                                          : "waiting for a measurement");
+                set_state(!link_up       ? "Multi unreachable"
+                          : !multi_fresh ? "waiting for a measurement"
+                                         : "waiting for the grid meter");
             return std::nullopt;
         }
         // Stop regulating: 0 W, the Multi in passthru; resumes with the next fresh sample.

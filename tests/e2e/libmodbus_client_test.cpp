@@ -445,7 +445,7 @@ TEST(bridge_cli, check_names_the_closest_config_key) {
         "units: []\n");
     expect_check_reports(cfg, {"typo-site.yaml:1:31: unknown key 'max_conections' in modbus "
                                "(did you mean 'max_connections'?)",
-                               "unknown driver 'statc' (known: static, vebus, xcom) (did you "
+                               "unknown driver 'statc' (known: static, vebus, xcom, modbus) (did you "
                                "mean 'static'?)"});
 }
 

@@ -113,9 +113,11 @@ void client_device::on_reply(bus_reply rep) {
     if (rep.result == st::cancelled) return;
     const auto now = clock::now();
     if (rep.result != st::link_down) {
+        // The port is open (perhaps opened for another device on the same line).
         ++stats_.requests;
+        if (!std::exchange(link_ok_, true) && ever_open_) ++stats_.reconnects;
+        ever_open_ = true;
         if (rep.reconnected) {
-            if (std::exchange(link_ok_, true) == false && stats_.requests > 1) ++stats_.reconnects;
             log()->info("{}: {} open", name(), bus_->name());
             last_problem_.clear();
         }

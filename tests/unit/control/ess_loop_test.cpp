@@ -173,6 +173,7 @@ TEST(EssLoop, TheIntegralLawRemovesTheSteadyStateErrorOfAPlantAt96Percent) {
         for (int i = 0; i < 60; ++i) {
             auto s = sample(ac_in, 0, 60, t0 + i * 1s);
             s.grid_w = grid;
+            s.grid_at = t0 + i * 1s;
             const auto cmd = l.on_sample(s, t0 + i * 1s, wall0, 720);
             ac_in = 0.96 * cmd->setpoint_w;
             grid = 1700 + ac_in;
@@ -182,6 +183,91 @@ TEST(EssLoop, TheIntegralLawRemovesTheSteadyStateErrorOfAPlantAt96Percent) {
         else
             EXPECT_LT(std::abs(grid - 20), 2) << "the integral removes it";
     }
+}
+
+ess_sample metered(double ac_in, double grid, steady::time_point at,
+                   steady::time_point meter_at) {
+    auto s = sample(ac_in, 0, 60, at);
+    s.grid_w = grid;
+    s.grid_l1_w = grid - 100;  // 100 W on L2
+    s.grid_at = meter_at;
+    return s;
+}
+
+TEST(EssLoop, OnAMeterItRegulatesTheMeterNotTheMultisInput) {
+    auto c = optimized();
+    c.has_meter = true;
+    ess_loop l(c);
+    EXPECT_TRUE(l.meter_in_use()) << "2718 defaults to 0 when a meter is configured";
+    // 1000 W of load between meter and Multi: the Multi's input reads 0, the meter 1000.
+    const auto cmd = l.on_sample(metered(0, 1000, t0, t0), t0, wall0, 720);
+    ASSERT_TRUE(cmd);
+    EXPECT_EQ(cmd->setpoint_w, 50 - 1000) << "P_in + target - grid, on the meter's grid";
+    EXPECT_EQ(num(l.read("ess_grid_w", t0)), 1000);
+    // 2902 = 2: the Multi's phase only.
+    l.write("hub4_mode", 2, t0);
+    EXPECT_EQ(l.on_sample(metered(0, 1000, t0 + 1s, t0 + 1s), t0 + 1s, wall0, 720)->setpoint_w,
+              50 - 900);
+    // 2718 = 1: back on the Multi's AC input although the meter is there.
+    l.write("run_without_grid_meter", 1, t0);
+    EXPECT_FALSE(l.meter_in_use());
+    EXPECT_EQ(l.on_sample(metered(0, 1000, t0 + 2s, t0 + 2s), t0 + 2s, wall0, 720)->setpoint_w,
+              50);
+}
+
+TEST(EssLoop, AStaleMeterStopsRegulationOnceAndItResumesOnItsOwn) {
+    auto c = optimized();
+    c.has_meter = true;
+    ess_loop l(c);
+    ASSERT_TRUE(l.on_sample(metered(0, 500, t0, t0), t0, wall0, 720));
+    // The Multi keeps answering; the meter's last sample (t0) ages.
+    for (int i = 1; i <= 5; ++i) {
+        EXPECT_TRUE(l.on_sample(metered(0, 500, t0 + i * 1s, t0), t0 + i * 1s, wall0, 720))
+            << "a meter sample up to 5 s old still counts (i = " << i << ")";
+        EXPECT_TRUE(!l.tick(t0 + i * 1s, true) || !l.tick(t0 + i * 1s, true)->passthru);
+    }
+    const auto t = l.tick(t0 + 5500ms, true);
+    ASSERT_TRUE(t) << "5.5 s after the meter's last sample";
+    EXPECT_TRUE(t->passthru);
+    EXPECT_EQ(t->setpoint_w, 0);
+    EXPECT_FALSE(l.on_sample(metered(0, 500, t0 + 6s, t0), t0 + 6s, wall0, 720))
+        << "never a step on a meter sample older than 5 s";
+    EXPECT_EQ(l.state_text(), "passthru: grid meter lost");
+    EXPECT_FALSE(l.tick(t0 + 7s, true)) << "said once";
+    EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 60s)), 0);
+    EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 121s)), 2) << "GX alarm #49 after 120 s";
+    const auto back = l.on_sample(metered(0, 500, t0 + 130s, t0 + 130s), t0 + 130s, wall0, 720);
+    ASSERT_TRUE(back) << "a fresh meter sample resumes regulation";
+    EXPECT_FALSE(back->passthru);
+    EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 130s)), 0);
+}
+
+TEST(EssLoop, AMeterThatNeverAnsweredRaisesTheAlarmAfter120s) {
+    auto c = optimized();
+    c.has_meter = true;
+    ess_loop l(c);
+    EXPECT_FALSE(l.tick(t0, true));
+    EXPECT_EQ(l.state_text(), "waiting for a measurement");
+    EXPECT_FALSE(l.on_sample(sample(0, 0, 60, t0 + 1s), t0 + 1s, wall0, 720));
+    EXPECT_FALSE(l.tick(t0 + 2s, true));
+    EXPECT_EQ(l.state_text(), "waiting for the grid meter");
+    EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 119s)), 0);
+    EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 121s)), 2);
+}
+
+TEST(EssLoop, A2718SavedForAnotherSiteGivesWayToTheConfigsMeter) {
+    ess_loop without(optimized());
+    auto saved = without.persistent();
+    EXPECT_EQ(saved["run_without_grid_meter"], 1);
+    auto c = optimized();
+    c.has_meter = true;
+    ess_loop with(c);
+    with.restore(saved);
+    EXPECT_TRUE(with.meter_in_use()) << "the meter added to the config is used";
+    with.write("run_without_grid_meter", 1, t0);
+    ess_loop again(c);
+    again.restore(with.persistent());
+    EXPECT_FALSE(again.meter_in_use()) << "a user's 2718 = 1 on the same site survives";
 }
 
 }  // namespace

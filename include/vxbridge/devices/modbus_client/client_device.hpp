@@ -64,6 +64,7 @@ class client_device final : public device, public std::enable_shared_from_this<c
     clock::time_point cycle_start_{};
     bool cycle_ok_ = true;
     bool link_ok_ = false;  // the port/connection is open
+    bool ever_open_ = false;
     bool stopped_ = true;
     std::string last_problem_;  // logged once until it changes
     transport::backoff backoff_;
