@@ -76,6 +76,8 @@ void print_banner(const gateway& gw, const std::vector<std::string>& sims) {
               << " 65036     # ESS setpoint -500 W = feed in 500 W\n"
               << "  mbpoll -m tcp -a 100 -t 3 -0 -r 840 -c 4 -1" << at
               << "       # system: battery V, A, W, SoC\n"
+              << "  mbpoll -m tcp -a 30 -t 4 -0 -r 2616 -c 6 -1" << at
+              << "      # grid meter L1-L3 voltage, current x10 (evcc)\n"
               << "  mbpoll -m tcp -a 11 -t 3:float -B -0 -r 0 -1" << at
               << "      # Xtender battery voltage (info 3000)\n"
               << "  mbpoll -m tcp -a 11 -t 4:float -B -0 -r 6014" << at

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "vxbridge/core/paths.hpp"
+#include "vxbridge/devices/modbus_client/client_options.hpp"
 #include "vxbridge/devices/modbus_client/meter_sim_server.hpp"
 #include "vxbridge/devices/vebus/sim_server.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
@@ -239,6 +240,8 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
                                  std::strerror(errno));
     dir_ = tmpl;
     site.state_dir = dir_ + "/state";  // the demo's settings live and die with the demo
+    std::shared_ptr<devices::vebus::sim_server> plant;
+    std::vector<std::pair<std::string, devices::modbus_client::client_options*>> meters;
     for (auto& [name, dev] : site.devices) {
         if (auto* o = devices::options_as<devices::vebus::vebus_options>(dev.options)) {
             devices::vebus::sim_server_options so;
@@ -250,10 +253,17 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             auto sim = std::make_shared<devices::vebus::sim_server>(io.get_executor(), so);
             sim->start();
             o->port = so.link;
+            if (!plant) plant = sim;
             stops_.push_back([sim] { sim->stop(); });
             sims_.push_back(sim);
             lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " +
                              so.link + ", a household's day (load, PV) at 60x");
+        }
+        if (auto* o = devices::options_as<devices::modbus_client::client_options>(dev.options)) {
+            // The demo's grid meter measures the simulated Multi's site (started above: the
+            // meters are set up in a second pass).
+            meters.emplace_back(name, o);
+            continue;
         }
         if (auto* o = devices::options_as<devices::xcom::xcom_options>(dev.options)) {
             // The demo's Studer system: an Xcom-LAN in UDP mode on loopback.
@@ -275,6 +285,38 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
                              ": simulated Xcom-LAN (UDP) with XT 101, VT 301, VS 701, BSP 601 on " +
                              udp->remote);
         }
+    }
+    start_meters(io, plant, meters);
+}
+
+void demo_simulators::start_meters(
+    asio::io_context& io, std::shared_ptr<devices::vebus::sim_server> plant,
+    std::vector<std::pair<std::string, devices::modbus_client::client_options*>>& meters) {
+    for (auto& [name, o] : meters) {
+        if (!o->map) continue;
+        devices::modbus_client::meter_sim_server_options m;
+        m.map = o->map;
+        m.units = {o->unit_id};
+        if (auto* serial = std::get_if<transport::serial_options>(&o->transport)) {
+            m.pty = dir_ + "/" + name + "-rs485";
+            m.baud = serial->baud;
+            serial->port = m.pty;
+        } else {
+            m.tcp_listen = "127.0.0.1:0";  // a free port, named below
+        }
+        if (plant)
+            m.plant = [plant] {
+                return std::array<double, 3>{plant->multi().grid_power(), 0.0, 0.0};
+            };
+        auto sim = std::make_shared<devices::modbus_client::meter_sim_server>(io.get_executor(),
+                                                                             std::move(m));
+        sim->start();
+        if (auto* tcp = std::get_if<transport::tcp_client_options>(&o->transport))
+            tcp->connect = sim->where();
+        stops_.push_back([sim] { sim->stop(); });
+        sims_.push_back(sim);
+        lines_.push_back("device " + name + ": simulated grid meter (" + o->model + ") on " +
+                         sim->where() + ", measuring the Multi's site");
     }
 }
 

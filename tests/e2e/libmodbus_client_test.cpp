@@ -542,15 +542,15 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
         std::this_thread::sleep_for(100ms);
     }
     EXPECT_GT(v[0], 4800);  // battery voltage x100
-    // The demo runs ESS "optimized": the bridge holds the grid (system 820, no meter: the
-    // Multi's AC input) at 2700 = 50 W while the simulated household's load and PV move.
+    // The demo runs ESS "optimized" on its EM24 Ethernet: the bridge holds the grid (system 820,
+    // the meter's L1) at 2700 = 50 W while the simulated household's load and PV move.
     // First the loop's own word that it regulates, then the grid near 2700 on five fresh VE.Bus
     // measurements in a row (each a new value of the Multi's poll counter on the status unit).
     ASSERT_NE(demo.wait_for("multi.ess: regulating", 30s), "") << demo.output();
     client sys(port, 100), status(port, 247);
-    const auto polls = [&] {  // the Multi is device 2 of the demo (mem, multi, studer)
+    const auto polls = [&] {  // the Multi is device 3 of the demo (grid, mem, multi, studer)
         std::uint16_t r[2] = {0, 0};
-        EXPECT_EQ(modbus_read_registers(status.ctx, 131, 2, r), 2) << modbus_strerror(errno);
+        EXPECT_EQ(modbus_read_registers(status.ctx, 151, 2, r), 2) << modbus_strerror(errno);
         return std::uint32_t{r[0]} << 16 | r[1];
     };
     int near_target = 0;
@@ -565,6 +565,11 @@ TEST(bridge_cli, demo_serves_and_stops_on_ctrl_c) {
         near_target = std::abs(static_cast<std::int16_t>(g) - 50) <= 30 ? near_target + 1 : 0;
     }
     EXPECT_EQ(near_target, 5) << "grid not held at 50 W:\n" << demo.output();
+    // The meter itself as a GX serves it (unit 30), where evcc reads the grid currents.
+    client meter(port, 30);
+    std::uint16_t l1[3] = {0, 0, 0};
+    ASSERT_EQ(modbus_read_registers(meter.ctx, 2616, 2, l1), 2) << modbus_strerror(errno);
+    EXPECT_NEAR(l1[0] / 10.0, 230, 4) << "L1 voltage";
     // The simulated Studer system over loopback UDP, served as an Xcom-485i (unit 11).
     client xt(port, 11);
 

@@ -44,10 +44,18 @@ int run_vebus_sim(const vebus_sim_args& args);
 }  // namespace vx::app
 
 #include <boost/asio/io_context.hpp>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "vxbridge/config/site_config.hpp"
+
+namespace vx::devices::vebus {
+class sim_server;
+}
+namespace vx::devices::modbus_client {
+struct client_options;
+}
 
 namespace vx::app {
 
@@ -60,6 +68,9 @@ class demo_simulators {
     const std::vector<std::string>& lines() const { return lines_; }  // what runs where
 
   private:
+    void start_meters(
+        boost::asio::io_context& io, std::shared_ptr<devices::vebus::sim_server> plant,
+        std::vector<std::pair<std::string, devices::modbus_client::client_options*>>& meters);
     std::string dir_;
     std::vector<std::shared_ptr<void>> sims_;
     std::vector<std::function<void()>> stops_;
