@@ -15,10 +15,10 @@
 #include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/gateway.hpp"
 #include "vxbridge/app/logging.hpp"
-#include "vxbridge/core/paths.hpp"
 #include "vxbridge/app/simulators.hpp"
 #include "vxbridge/app/systemd_notify.hpp"
 #include "vxbridge/config/site_config.hpp"
+#include "vxbridge/core/paths.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/register_map/register_list.hpp"
 

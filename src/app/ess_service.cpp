@@ -149,10 +149,10 @@ void ess_service::start() {
         }
     log()->info("{}: ESS mode {} ({}) on {}, grid measured by {}", name(), loop_.mode(),
                 loop_.mode() == 3 ? "external control" : "the bridge regulates", multi_->name(),
-                !meter_              ? "the Multi's AC input (no grid meter)"
-                : loop_.meter_in_use() ? "grid meter " + meter_->name()
-                                     : "the Multi's AC input (2718 = 1, meter " +
-                                           meter_->name() + " not used)");
+                !meter_ ? "the Multi's AC input (no grid meter)"
+                : loop_.meter_in_use()
+                    ? "grid meter " + meter_->name()
+                    : "the Multi's AC input (2718 = 1, meter " + meter_->name() + " not used)");
     tick();
 }
 
@@ -239,9 +239,10 @@ void ess_service::fill_meter(clock::time_point now) {
     if (frozen != m.frozen) {
         m.frozen = frozen;
         if (frozen)
-            log()->warn("{}: grid meter {} answers, but its values have not changed for {} s: "
-                        "treated as lost",
-                        name(), meter_->name(), kFrozenAfter.count());
+            log()->warn(
+                "{}: grid meter {} answers, but its values have not changed for {} s: "
+                "treated as lost",
+                name(), meter_->name(), kFrozenAfter.count());
         else
             log()->info("{}: grid meter {} values move again", name(), meter_->name());
     }
@@ -283,7 +284,12 @@ void ess_service::step() {
     if (stopped_ || sample_.at == clock::time_point{}) return;
     fill_meter(clock::now());
     const auto wall = std::chrono::system_clock::now();
-    if (const auto c = loop_.on_sample(sample_, clock::now(), wall, local_minutes(wall))) send(*c);
+    if (const auto c = loop_.on_sample(sample_, clock::now(), wall, local_minutes(wall))) {
+        log()->debug("{}: step ac_in {} ac_out {} meter {} -> setpoint {}", name(), sample_.ac_in_w,
+                     sample_.ac_out_w, sample_.grid_w ? std::to_string(*sample_.grid_w) : "-",
+                     c->setpoint_w);
+        send(*c);
+    }
     note_state();
     publish_all();
 }

@@ -6,10 +6,10 @@
 
 #include "vxbridge/app/drivers.hpp"
 #include "vxbridge/app/ess_service.hpp"
+#include "vxbridge/app/status_device.hpp"
+#include "vxbridge/core/paths.hpp"
 #include "vxbridge/core/suggest.hpp"
 #include "vxbridge/devices/modbus_client/client_options.hpp"
-#include "vxbridge/core/paths.hpp"
-#include "vxbridge/app/status_device.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"

@@ -17,10 +17,10 @@
 #include "vxbridge/devices/modbus_client/client_options.hpp"
 #include "vxbridge/devices/modbus_client/meter_sim_server.hpp"
 #include "vxbridge/devices/vebus/sim_server.hpp"
-#include "vxbridge/register_map/map_loader.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/devices/xcom/xcom_sim_server.hpp"
+#include "vxbridge/register_map/map_loader.hpp"
 
 namespace vx::app {
 
@@ -130,8 +130,7 @@ namespace {
 // "meter" go to the meter ("meter l2 W" / "meter l3 W" set the other phases' loads).
 class vebus_site : public std::enable_shared_from_this<vebus_site> {
   public:
-    vebus_site(asio::io_context& io, devices::vebus::sim_server_options o,
-               const vebus_sim_args& a)
+    vebus_site(asio::io_context& io, devices::vebus::sim_server_options o, const vebus_sim_args& a)
         : multi_(std::make_shared<devices::vebus::sim_server>(io.get_executor(), std::move(o))),
           l2_(a.meter_l2_w),
           l3_(a.meter_l3_w) {
@@ -145,11 +144,9 @@ class vebus_site : public std::enable_shared_from_this<vebus_site> {
             throw std::runtime_error("--meter needs --meter-pty LINK or --meter-tcp HOST:PORT");
         m.baud = a.meter_baud;
         m.latency = std::chrono::milliseconds(a.meter_latency_ms);
-        m.plant = [this] {
-            return std::array<double, 3>{multi_->multi().grid_power(), l2_, l3_};
-        };
+        m.plant = [this] { return std::array<double, 3>{multi_->multi().grid_power(), l2_, l3_}; };
         meter_ = std::make_shared<devices::modbus_client::meter_sim_server>(io.get_executor(),
-                                                                           std::move(m));
+                                                                            std::move(m));
     }
     void start() {
         multi_->start();
@@ -309,7 +306,7 @@ void demo_simulators::start_meters(
                 return std::array<double, 3>{plant->multi().grid_power(), 0.0, 0.0};
             };
         auto sim = std::make_shared<devices::modbus_client::meter_sim_server>(io.get_executor(),
-                                                                             std::move(m));
+                                                                              std::move(m));
         sim->start();
         if (auto* tcp = std::get_if<transport::tcp_client_options>(&o->transport))
             tcp->connect = sim->where();

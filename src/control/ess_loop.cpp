@@ -53,7 +53,7 @@ const std::vector<setting_def>& ess_setting_defs() {
 
 const std::vector<std::string>& ess_loop::status_names() {
     static const std::vector<std::string> names = {
-        "ess_state",   "ess_target_w",   "ess_grid_w",          "ess_setpoint_w",
+        "ess_state",   "ess_target_w",   "ess_grid_w",           "ess_setpoint_w",
         "ess_limited", "ess_regulating", "ess_active_soc_limit", "ess_no_grid_meter"};
     return names;
 }
@@ -233,8 +233,7 @@ std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) 
         return std::nullopt;
     }
     if (meter_seen_ == steady::time_point{}) meter_seen_ = now;  // the alarm counts from here
-    const bool multi_fresh =
-        link_up && last_sample_ && now - last_sample_->at <= cfg_.stale_after;
+    const bool multi_fresh = link_up && last_sample_ && now - last_sample_->at <= cfg_.stale_after;
     const bool meter_fresh = !meter_in_use() || (last_sample_ && last_sample_->grid_at &&
                                                  now - *last_sample_->grid_at <= cfg_.stale_after);
     if (!multi_fresh || !meter_fresh) {

@@ -9,6 +9,7 @@ namespace {
 constexpr double kMaxSetpoint = 32'700;  // hub4control clamps the output (section 2.2)
 constexpr double kMaxTrim = 1'000;       // W: the limit trim corrects a plant error, no more
 constexpr double kMinGain = 0.85, kMaxGain = 1.15;  // the share of a command the Multi reaches
+constexpr double kMaxResidual = 100;  // W: the largest error the small-command integral takes
 }  // namespace
 
 ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, double target_w,
@@ -17,6 +18,25 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
     // Max feed-in: never aim below -limit at the grid (what DESS does through the override).
     out.target_w = limits.max_feed_in_w ? std::max(target_w, -*limits.max_feed_in_w) : target_w;
     if (out.target_w != target_w) out.limited_by = "max feed-in";
+    // Hold the last command while the Multi is still ramping towards it (400 W/s) for the same
+    // target: with a grid meter, P_in and the meter are sampled at different moments, and a
+    // step on a mid-ramp pair (the meter older than the AC input) asks for the ramp's distance
+    // twice - the overshoot the ESS bench showed on a grid-side load step. The command already
+    // aims at the end of the ramp; once the Multi stops moving the loop steps again. Without a
+    // meter (grid = P_in) the law gives the same command either way.
+    if (last_setpoint_ && last_ac_in_ && last_target_ && *last_target_ == out.target_w &&
+        limit_side_ == 0) {
+        const double aim = gain_ * *last_setpoint_;
+        const double moved = ac_in_w - *last_ac_in_;
+        const bool moving = std::fabs(moved) > 0.02 * std::fabs(ac_in_w) + 10;
+        const bool short_of_aim = std::fabs(aim - ac_in_w) > 0.1 * std::fabs(aim) + 30;
+        if (moving && short_of_aim && (aim - ac_in_w) * moved > 0) {
+            last_ac_in_ = ac_in_w;
+            out.setpoint_w = *last_setpoint_;
+            out.holding = true;
+            return out;
+        }
+    }
     const double error = out.target_w - grid_w;
     const double wanted = ac_in_w + error + integral_;
 
@@ -79,7 +99,11 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
         } else if (side == 0) {
             // The plant's error is the distance from what the last command aimed at: right
             // after a target change the new target's error is the step's, not the plant's.
-            integral_ += ki_ * (last_target_.value_or(out.target_w) - grid_w);
+            // Only a small residual is the plant's: a larger error is a new disturbance (a
+            // load step) the law above already answers in full; integrating it too would
+            // ask for it twice.
+            const double plant_error = last_target_.value_or(out.target_w) - grid_w;
+            if (std::fabs(plant_error) <= kMaxResidual) integral_ += ki_ * plant_error;
             integral_ = std::clamp(integral_, -kMaxSetpoint, kMaxSetpoint);
         }
     }

@@ -13,12 +13,13 @@ namespace vx::register_map {
 namespace {
 
 constexpr std::string_view kMapKeys[] = {
-    "schema",  "name",  "driver", "description",     "word_order",  "max_age",       "registers",
-    "holding", "input", "coils",  "discrete_inputs", "unavailable", "partial_writes", "max_read", "max_gap"};
+    "schema",          "name",        "driver",         "description", "word_order",
+    "max_age",         "registers",   "holding",        "input",       "coils",
+    "discrete_inputs", "unavailable", "partial_writes", "max_read",    "max_gap"};
 constexpr std::string_view kRegisterKeys[] = {
-    "name", "address", "type",   "length",  "scale",       "unit", "access",      "min",
-    "max",  "enum",    "source", "persist", "unavailable", "poll", "description", "word_order",
-    "sign_of"};
+    "name",        "address", "type",        "length",     "scale",  "unit",
+    "access",      "min",     "max",         "enum",       "source", "persist",
+    "unavailable", "poll",    "description", "word_order", "sign_of"};
 constexpr std::string_view kBitKeys[] = {"name",    "address",     "type", "access",     "source",
                                          "persist", "unavailable", "poll", "description"};
 
@@ -269,8 +270,7 @@ std::shared_ptr<const register_map> load_map(const std::string& file, core::diag
                 parse_choice(f, "partial_writes", m->merge_partial_writes,
                              {{"refuse", false}, {"merge", true}});
                 // Registers one request may read (device maps: an EM24 answers at most 11).
-                if (auto r = f.integer("max_read", 1, 125))
-                    m->max_read = static_cast<unsigned>(*r);
+                if (auto r = f.integer("max_read", 1, 125)) m->max_read = static_cast<unsigned>(*r);
                 // Unlisted registers one request may read across to join two entries (only
                 // where the device answers for them: Eastron does, a gap may be an exception).
                 if (auto g = f.integer("max_gap", 0, 124)) m->max_gap = static_cast<unsigned>(*g);

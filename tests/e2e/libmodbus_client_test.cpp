@@ -443,10 +443,11 @@ TEST(bridge_cli, check_names_the_closest_config_key) {
         "typo-site.yaml",
         "modbus: {listen: 127.0.0.1:0, max_conections: 3}\ndevices: {mem: {driver: statc}}\n"
         "units: []\n");
-    expect_check_reports(cfg, {"typo-site.yaml:1:31: unknown key 'max_conections' in modbus "
-                               "(did you mean 'max_connections'?)",
-                               "unknown driver 'statc' (known: static, vebus, xcom, modbus) (did you "
-                               "mean 'static'?)"});
+    expect_check_reports(cfg,
+                         {"typo-site.yaml:1:31: unknown key 'max_conections' in modbus "
+                          "(did you mean 'max_connections'?)",
+                          "unknown driver 'statc' (known: static, vebus, xcom, modbus) (did you "
+                          "mean 'static'?)"});
 }
 
 // Modbus RTU over a socat pty pair: libmodbus frames, checks CRC and filters the slave address.

@@ -35,8 +35,8 @@ client_device::~client_device() = default;
 
 std::string client_device::check_point(const core::point_spec& p) const {
     if (p.ref.kind != "modbus")
-        return "driver modbus serves {modbus: NAME} (a point of the device map " +
-               options_.model + ")";
+        return "driver modbus serves {modbus: NAME} (a point of the device map " + options_.model +
+               ")";
     std::vector<std::string> names = common_link_points();
     names.insert(names.end(), meter_points().begin(), meter_points().end());
     if (options_.map)
@@ -71,8 +71,17 @@ void client_device::start() {
     std::string conflict;
     bus_ = client_bus::get(options_.transport, conflict);
     if (!conflict.empty()) log()->error("{}: {}; using its settings", name(), conflict);
-    log()->info("{}: polling unit {} on {} ({}, {} requests per cycle)", name(), options_.unit_id,
-                bus_->name(), options_.model, plan_->due(1, kSlowEvery, {}).size());
+    // What one cycle puts on the line (the bench's wire-limit figure comes from this line).
+    unsigned regs = 0, slow = 0, slow_regs = 0;
+    for (const auto& b : plan_->blocks()) {
+        if (b.poll == core::poll_class::normal) regs += b.count;
+        if (b.poll == core::poll_class::slow) ++slow, slow_regs += b.count;
+    }
+    log()->info(
+        "{}: polling unit {} on {} ({}: {} requests of {} registers per cycle, {} more "
+        "of {} every {}th)",
+        name(), options_.unit_id, bus_->name(), options_.model,
+        plan_->due(1, kSlowEvery, {}).size(), regs, slow, slow_regs, kSlowEvery);
     publish_link();
     begin_cycle();
 }
@@ -101,9 +110,8 @@ void client_device::next_request() {
     bus_request r{options_.unit_id, b->input, b->start, b->count, options_.timeout};
     bus_->submit(r, [w = weak_from_this()](bus_reply rep) {
         if (auto self = w.lock())
-            asio::post(self->exec_, [self, rep = std::move(rep)]() mutable {
-                self->on_reply(std::move(rep));
-            });
+            asio::post(self->exec_,
+                       [self, rep = std::move(rep)]() mutable { self->on_reply(std::move(rep)); });
     });
 }
 
@@ -152,8 +160,8 @@ void client_device::on_reply(bus_reply rep) {
             // missing, the rest of the cycle goes on.
             problem("unit " + std::to_string(options_.unit_id) + " answered exception " +
                     std::to_string(rep.exception) + " to FC" + (b->input ? "4" : "3") + " " +
-                    std::to_string(b->start) + "+" + std::to_string(b->count) + " (" +
-                    rep.detail + ")");
+                    std::to_string(b->start) + "+" + std::to_string(b->count) + " (" + rep.detail +
+                    ")");
             for (const auto* e : b->entries) values_[e->name] = core::value{};
             cycle_ok_ = false;
             ++next_;
@@ -173,8 +181,7 @@ void client_device::end_cycle(bool complete) {
     if (complete) {
         plan_->apply_signs(values_);
         for (const auto& [n, v] : values_) publish(n, v, now);
-        stats_.cycle_ms =
-            std::chrono::duration<double, std::milli>(now - cycle_start_).count();
+        stats_.cycle_ms = std::chrono::duration<double, std::milli>(now - cycle_start_).count();
         if (!last_problem_.empty() && online_.up()) {
             log()->info("{}: answering again", name());
             last_problem_.clear();

@@ -22,8 +22,8 @@ const std::vector<std::string>& shipped_models() {
 
 const std::vector<std::string>& meter_points() {
     static const std::vector<std::string> p = [] {
-        std::vector<std::string> v{"power", "energy_import", "energy_export", "frequency",
-                                   "power_factor", "serial"};
+        std::vector<std::string> v{"power",     "energy_import", "energy_export",
+                                   "frequency", "power_factor",  "serial"};
         for (const char* base : {"power_l", "voltage_l", "current_l", "energy_import_l",
                                  "energy_export_l", "power_factor_l"})
             for (int i = 1; i <= 3; ++i) v.push_back(base + std::to_string(i));
@@ -95,11 +95,10 @@ client_options read(register_map::yaml_fields& f) {
         if (o.map_file.empty() || !fs::is_regular_file(o.map_file, ec)) {
             std::string list;
             for (const auto& k : shipped_models()) list += (list.empty() ? "" : ", ") + k;
-            f.error(f.get("model"),
-                    is_path ? "device map '" + o.map_file + "' not found"
-                            : "unknown model '" + *m + "' (shipped: " + list +
-                                  "; or a path to a device map)" +
-                                  core::did_you_mean(*m, shipped_models()));
+            f.error(f.get("model"), is_path ? "device map '" + o.map_file + "' not found"
+                                            : "unknown model '" + *m + "' (shipped: " + list +
+                                                  "; or a path to a device map)" +
+                                                  core::did_you_mean(*m, shipped_models()));
         } else {
             core::diagnostics md;
             o.map = register_map::load_map(o.map_file, md);
@@ -122,8 +121,8 @@ client_options read(register_map::yaml_fields& f) {
 
 driver_info options() {
     return options_entry<client_options>(
-        "modbus", {"transport", "unit_id", "model", "interval", "timeout", "retries", "offline_after"},
-        read);
+        "modbus",
+        {"transport", "unit_id", "model", "interval", "timeout", "retries", "offline_after"}, read);
 }
 
 }  // namespace vx::devices::modbus_client

@@ -69,9 +69,9 @@ std::vector<std::uint8_t> meter_sim::handle(std::span<const std::uint8_t> pdu) c
     const unsigned count = (pdu[3] << 8) | pdu[4];
     if (count < 1 || count > std::min(125u, map_->max_read)) return exception(3);
     // FC3 and FC4 read the same registers unless the map has separate tables (Eastron: FC4).
-    const auto& table = !map_->separate_tables          ? map_->holding
-                        : fc == 4                       ? map_->input
-                                                        : map_->holding;
+    const auto& table = !map_->separate_tables ? map_->holding
+                        : fc == 4              ? map_->input
+                                               : map_->holding;
     std::vector<std::uint16_t> words(count, 0);
     const auto vals = values();
     bool any = false;

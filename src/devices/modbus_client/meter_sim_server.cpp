@@ -31,35 +31,33 @@ class meter_sim_server::tcp_conn : public std::enable_shared_from_this<tcp_conn>
 
   private:
     void read() {
-        socket_.async_read_some(
-            asio::buffer(buf_), [self = shared_from_this()](boost::system::error_code ec,
-                                                            std::size_t n) {
-                auto server = self->server_.lock();
-                if (ec || !server || server->stopped_) return;
-                self->rx_.insert(self->rx_.end(), self->buf_.begin(), self->buf_.begin() + n);
-                for (;;) {
-                    const auto r = modbus::mbap::split(self->rx_);
-                    if (r.status == modbus::mbap::split_status::need_more) break;
-                    if (r.status != modbus::mbap::split_status::frame) return self->close();
-                    const std::vector<std::uint8_t> adu(self->rx_.begin(),
-                                                        self->rx_.begin() + r.size);
-                    self->rx_.erase(self->rx_.begin(), self->rx_.begin() + r.size);
-                    ++server->requests_;
-                    if (server->faults_.silent || !server->serves(modbus::mbap::unit_of(adu)))
-                        continue;
-                    const auto pdu = server->answer(modbus::mbap::pdu_of(adu));
-                    auto out = std::make_shared<std::vector<std::uint8_t>>();
-                    modbus::mbap::append_response(*out, std::span(adu).first(7), pdu);
-                    auto t = std::make_shared<asio::steady_timer>(
-                        self->socket_.get_executor(), server->options_.latency + server->faults_.delay);
-                    t->async_wait([self, out, t](boost::system::error_code e) {
-                        if (e) return;
-                        boost::system::error_code wec;
-                        asio::write(self->socket_, asio::buffer(*out), wec);
-                    });
-                }
-                self->read();
-            });
+        socket_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](
+                                                        boost::system::error_code ec,
+                                                        std::size_t n) {
+            auto server = self->server_.lock();
+            if (ec || !server || server->stopped_) return;
+            self->rx_.insert(self->rx_.end(), self->buf_.begin(), self->buf_.begin() + n);
+            for (;;) {
+                const auto r = modbus::mbap::split(self->rx_);
+                if (r.status == modbus::mbap::split_status::need_more) break;
+                if (r.status != modbus::mbap::split_status::frame) return self->close();
+                const std::vector<std::uint8_t> adu(self->rx_.begin(), self->rx_.begin() + r.size);
+                self->rx_.erase(self->rx_.begin(), self->rx_.begin() + r.size);
+                ++server->requests_;
+                if (server->faults_.silent || !server->serves(modbus::mbap::unit_of(adu))) continue;
+                const auto pdu = server->answer(modbus::mbap::pdu_of(adu));
+                auto out = std::make_shared<std::vector<std::uint8_t>>();
+                modbus::mbap::append_response(*out, std::span(adu).first(7), pdu);
+                auto t = std::make_shared<asio::steady_timer>(
+                    self->socket_.get_executor(), server->options_.latency + server->faults_.delay);
+                t->async_wait([self, out, t](boost::system::error_code e) {
+                    if (e) return;
+                    boost::system::error_code wec;
+                    asio::write(self->socket_, asio::buffer(*out), wec);
+                });
+            }
+            self->read();
+        });
     }
     tcp::socket socket_;
     std::weak_ptr<meter_sim_server> server_;
@@ -93,9 +91,9 @@ void meter_sim_server::start() {
         const auto colon = options_.tcp_listen.rfind(':');
         if (colon == std::string::npos)
             throw std::runtime_error("meter: --meter-tcp needs HOST:PORT");
-        const tcp::endpoint ep(asio::ip::make_address(options_.tcp_listen.substr(0, colon)),
-                               static_cast<unsigned short>(
-                                   std::stoi(options_.tcp_listen.substr(colon + 1))));
+        const tcp::endpoint ep(
+            asio::ip::make_address(options_.tcp_listen.substr(0, colon)),
+            static_cast<unsigned short>(std::stoi(options_.tcp_listen.substr(colon + 1))));
         acceptor_ = std::make_unique<tcp::acceptor>(exec_);
         acceptor_->open(ep.protocol());
         acceptor_->set_option(tcp::acceptor::reuse_address(true));
@@ -129,18 +127,18 @@ void meter_sim_server::arm_tick() {
 }
 
 void meter_sim_server::accept() {
-    acceptor_->async_accept([this, w = weak_from_this()](boost::system::error_code ec,
-                                                         tcp::socket s) {
-        auto self = w.lock();
-        if (!self || stopped_) return;
-        if (!ec) {
-            s.set_option(tcp::no_delay(true));
-            auto c = std::make_shared<tcp_conn>(std::move(s), self);
-            conns_.push_back(c);
-            c->start();
-        }
-        accept();
-    });
+    acceptor_->async_accept(
+        [this, w = weak_from_this()](boost::system::error_code ec, tcp::socket s) {
+            auto self = w.lock();
+            if (!self || stopped_) return;
+            if (!ec) {
+                s.set_option(tcp::no_delay(true));
+                auto c = std::make_shared<tcp_conn>(std::move(s), self);
+                conns_.push_back(c);
+                c->start();
+            }
+            accept();
+        });
 }
 
 void meter_sim_server::open_pty() {

@@ -185,8 +185,7 @@ TEST(EssLoop, TheIntegralLawRemovesTheSteadyStateErrorOfAPlantAt96Percent) {
     }
 }
 
-ess_sample metered(double ac_in, double grid, steady::time_point at,
-                   steady::time_point meter_at) {
+ess_sample metered(double ac_in, double grid, steady::time_point at, steady::time_point meter_at) {
     auto s = sample(ac_in, 0, 60, at);
     s.grid_w = grid;
     s.grid_l1_w = grid - 100;  // 100 W on L2
@@ -211,8 +210,7 @@ TEST(EssLoop, OnAMeterItRegulatesTheMeterNotTheMultisInput) {
     // 2718 = 1: back on the Multi's AC input although the meter is there.
     l.write("run_without_grid_meter", 1, t0);
     EXPECT_FALSE(l.meter_in_use());
-    EXPECT_EQ(l.on_sample(metered(0, 1000, t0 + 2s, t0 + 2s), t0 + 2s, wall0, 720)->setpoint_w,
-              50);
+    EXPECT_EQ(l.on_sample(metered(0, 1000, t0 + 2s, t0 + 2s), t0 + 2s, wall0, 720)->setpoint_w, 50);
 }
 
 TEST(EssLoop, AStaleMeterStopsRegulationOnceAndItResumesOnItsOwn) {

@@ -35,8 +35,8 @@ TEST(MeterMaps, EveryShippedModelNamesTheSamePointsAndFitsItsRequests) {
         std::set<std::string> names;
         for (const auto& [k, e] : m->all_entries()) names.insert(e->name);
         for (const char* p : {"power", "power_l1", "power_l2", "power_l3", "voltage_l1",
-                              "voltage_l2", "voltage_l3", "current_l1", "current_l2",
-                              "current_l3", "energy_import", "energy_export", "frequency"})
+                              "voltage_l2", "voltage_l3", "current_l1", "current_l2", "current_l3",
+                              "energy_import", "energy_export", "frequency"})
             EXPECT_TRUE(names.contains(p)) << p;
         for (const auto& n : names)
             EXPECT_NE(std::find(meter_points().begin(), meter_points().end(), n),
@@ -110,7 +110,8 @@ TEST(ReadPlan, NotAvailableSentinelsReadAsMissing) {
     for (const auto& b : plan.blocks()) {
         words w(b.count, 0);
         for (const auto* e : b.entries)
-            if (e->name == "power") w[e->address - b.start] = 0, w[e->address - b.start + 1] = 0x8000;
+            if (e->name == "power")
+                w[e->address - b.start] = 0, w[e->address - b.start + 1] = 0x8000;
         read_plan::decode(b, w, out);
     }
     EXPECT_FALSE(vx::core::has_value(out["power"]));
@@ -172,8 +173,9 @@ TEST_F(MeterOptions, UnknownModelsAndBadDeviceMapsAreNamedWithFileAndLine) {
                                         "  - {name: power, address: 0, type: i32, source: "
                                         "{value: 1}}\n  - {name: volts, address: 4, type: u16, "
                                         "access: rw}\n";
-    p = load("devices:\n  grid: {driver: modbus, model: ./bad.yaml, transport: {serial: {port: "
-             "/dev/null}}}\nunits: []\n");
+    p = load(
+        "devices:\n  grid: {driver: modbus, model: ./bad.yaml, transport: {serial: {port: "
+        "/dev/null}}}\nunits: []\n");
     ASSERT_EQ(p.size(), 2u);
     EXPECT_NE(p[0].find("bad.yaml:5:"), std::string::npos) << p[0];
     EXPECT_NE(p[0].find("drop 'source'"), std::string::npos) << p[0];
@@ -181,14 +183,16 @@ TEST_F(MeterOptions, UnknownModelsAndBadDeviceMapsAreNamedWithFileAndLine) {
     EXPECT_NE(p[1].find("only reads"), std::string::npos) << p[1];
     std::ofstream(dir + "/bad.yaml") << "schema: 1\nname: x\ndriver: modbus\nregisters:\n"
                                         "  - {name: volts, address: 4, type: u16, sign_of: pwr}\n";
-    p = load("devices:\n  grid: {driver: modbus, model: ./bad.yaml, transport: {serial: {port: "
-             "/dev/null}}}\nunits: []\n");
+    p = load(
+        "devices:\n  grid: {driver: modbus, model: ./bad.yaml, transport: {serial: {port: "
+        "/dev/null}}}\nunits: []\n");
     ASSERT_EQ(p.size(), 1u);
     EXPECT_NE(p[0].find("bad.yaml:5:"), std::string::npos) << p[0];
     EXPECT_NE(p[0].find("sign_of names no entry 'pwr'"), std::string::npos) << p[0];
 
-    p = load("devices:\n  grid: {driver: modbus, model: em24, transport: {udp: {remote: "
-             "127.0.0.1:1, local: 127.0.0.1:2}}}\nunits: []\n");
+    p = load(
+        "devices:\n  grid: {driver: modbus, model: em24, transport: {udp: {remote: "
+        "127.0.0.1:1, local: 127.0.0.1:2}}}\nunits: []\n");
     ASSERT_EQ(p.size(), 1u);
     EXPECT_NE(p[0].find("serial"), std::string::npos) << p[0];
 }

@@ -27,12 +27,12 @@ struct bus_request {
 struct bus_reply {
     enum class status {
         ok,
-        timeout,     // no (complete) answer in time
-        checksum,    // a frame with a bad CRC (RTU)
-        garbage,     // an answer that is not one (wrong unit, function, length, transaction)
-        exception,   // the device answered with a Modbus exception (`exception` holds it)
-        link_down,   // the port could not be opened / the connection failed or broke
-        cancelled,   // the bus stopped
+        timeout,    // no (complete) answer in time
+        checksum,   // a frame with a bad CRC (RTU)
+        garbage,    // an answer that is not one (wrong unit, function, length, transaction)
+        exception,  // the device answered with a Modbus exception (`exception` holds it)
+        link_down,  // the port could not be opened / the connection failed or broke
+        cancelled,  // the bus stopped
     } result = status::ok;
     int exception = 0;
     std::string detail;  // for the log: what failed
