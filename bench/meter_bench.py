@@ -41,11 +41,10 @@ def run(model, baud):
     bridge = Bridge(f"devices:\n  grid: {{driver: modbus, model: {model}, interval: 0, "
                     f"transport: {{serial: {{port: {link}, baud: {baud}}}}}}}\nunits: []\n")
     try:
-        line = bridge.wait_for(r"grid: polling unit .*", 5)
-        m = re.search(r"(\d+) requests of (\d+) registers per cycle, (\d+) more of (\d+) every (\d+)th",
-                      line)
-        n, regs, slow_n, slow_regs, every = (int(x) for x in m.groups())
         assert bridge.wait_for("grid: online", 10), bridge.output
+        m = re.search(r"(\d+) requests of (\d+) registers per cycle, (\d+) more of (\d+) every (\d+)th",
+                      bridge.log)
+        n, regs, slow_n, slow_regs, every = (int(x) for x in m.groups())
         c = ModbusTcpClient("127.0.0.1", port=bridge.port, timeout=3)
         assert c.connect()
         r0, t0 = requests(c), time.monotonic()

@@ -38,6 +38,10 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
         }
     }
     const double error = out.target_w - grid_w;
+    // The small-command integral holds the plant's offset at the operating point it was learnt
+    // at; a large error (a new target, a load step) moves the Multi far from it, and carrying
+    // it over would put the first command off by that offset.
+    if (std::fabs(error) > kMaxResidual) integral_ = 0;
     const double wanted = ac_in_w + error + integral_;
 
     // Limits in the battery frame: x = AC-in - AC-out is what goes into the battery.
