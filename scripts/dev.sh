@@ -55,7 +55,7 @@ case "$cmd" in
         # libFuzzer targets (clang), each run for a short while; findings fail the run.
         cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ "${SANE[@]}" \
               -DVXBRIDGE_FUZZ=ON -DVXBRIDGE_FUZZ_SECONDS="${VXBRIDGE_FUZZ_SECONDS:-15}" >/dev/null
-        cmake --build build-fuzz -j"$(jobs)" --target fuzz_modbus fuzz_mbap fuzz_mk3 fuzz_scom fuzz_loaders fuzz_state
+        cmake --build build-fuzz -j"$(jobs)" --target fuzz_modbus fuzz_mbap fuzz_mk3 fuzz_scom fuzz_loaders fuzz_state fuzz_rtu
         ctest --test-dir build-fuzz --output-on-failure -j"$(jobs)" ;;
     *) echo "usage: scripts/dev.sh demo|test|deps" >&2; exit 2 ;;
 esac

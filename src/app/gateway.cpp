@@ -61,6 +61,19 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
         else
             devices_[name] = {c, std::move(d)};
     }
+    // Modbus client devices sharing a serial port share one line: one set of serial settings.
+    std::map<std::string, std::pair<std::string, transport::serial_options>> ports;
+    for (const auto& [name, d] : devices_) {
+        const auto* o = devices::options_as<devices::modbus_client::client_options>(d.config.options);
+        const auto* serial = o ? std::get_if<transport::serial_options>(&o->transport) : nullptr;
+        if (!serial) continue;
+        const auto [it, fresh] = ports.try_emplace(serial->port, name, *serial);
+        if (!fresh && !(it->second.second == *serial))
+            diag.add(site.file, d.config.pos.line, d.config.pos.col,
+                     "device '" + name + "' shares " + serial->port + " with device '" +
+                         it->second.first + "' but not its serial settings (baud, parity, " +
+                         "stop bits): one line, one setting");
+    }
     for (const auto& [name, d] : devices_)
         if (auto problem = make_ess(name, d); !problem.empty())
             diag.add(site.file, d.config.pos.line, d.config.pos.col, problem);

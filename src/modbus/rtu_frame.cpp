@@ -42,11 +42,15 @@ std::optional<std::size_t> request_length(std::span<const std::uint8_t> b) {
         case 0x0F:
         case 0x10:  // address, count, byte count, data
             if (b.size() < 7) return 0;
+            // At most 123 registers / 1968 coils = 246 bytes, or the frame would pass the RTU
+            // maximum of 256 bytes (found by fuzz_rtu: the splitter waited for them).
+            if (b[6] > 246) return std::nullopt;
             return 9 + std::size_t{b[6]};
         case 0x16:  // mask write
             return 10;
         case 0x17:  // read/write multiple
             if (b.size() < 11) return 0;
+            if (b[10] > 242) return std::nullopt;  // at most 121 registers
             return 13 + std::size_t{b[10]};
         case 0x2B:  // encapsulated interface (MEI 0x0E: read device identification)
             return 7;

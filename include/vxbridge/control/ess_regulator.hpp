@@ -63,7 +63,7 @@ class ess_regulator {
     double ki_;
     double integral_ = 0;
     double limit_trim_ = 0;  // holds a battery-frame limit against the plant's gain error
-    double gain_ = 1;        // learnt share of a command the Multi reaches (integral law)
+    double gain_ = kPriorGain;  // learnt share of a command the Multi reaches (integral law)
     int limit_side_ = 0;     // -1 at a lower limit, +1 at an upper one
     std::optional<double> last_setpoint_;  // the previous command (the plant follows it)
     std::optional<double> last_target_;    // and the grid target it aimed at

@@ -65,8 +65,8 @@ std::vector<std::uint8_t> meter_sim::handle(std::span<const std::uint8_t> pdu) c
     const std::uint8_t fc = pdu[0];
     if (fc != 3 && fc != 4) return exception(1);
     if (pdu.size() != 5) return exception(3);
-    const unsigned start = (pdu[1] << 8) | pdu[2];
-    const unsigned count = (pdu[3] << 8) | pdu[4];
+    const auto start = static_cast<unsigned>((pdu[1] << 8) | pdu[2]);
+    const auto count = static_cast<unsigned>((pdu[3] << 8) | pdu[4]);
     if (count < 1 || count > std::min(125u, map_->max_read)) return exception(3);
     // FC3 and FC4 read the same registers unless the map has separate tables (Eastron: FC4).
     const auto& table = !map_->separate_tables ? map_->holding

@@ -34,6 +34,10 @@ TEST(RtuFrame, RequestLengthFromTheFirstBytes) {
     EXPECT_EQ(request_length(bytes{0x01, 0x17, 0, 0, 0, 1, 0, 2, 0, 1, 2}), 15u);
     EXPECT_EQ(request_length(bytes{0x01, 0x2B, 0x0E}), 7u);
     EXPECT_FALSE(request_length(bytes{0x01, 0x55})) << "no such function: resynchronise";
+    // Found by fuzz_rtu: a byte count past the RTU maximum of 256 bytes is no request.
+    EXPECT_FALSE(request_length(bytes{0x01, 0x10, 0x00, 0xDA, 0xDA, 0xFF, 0xFF}));
+    EXPECT_EQ(request_length(bytes{0x01, 0x10, 0x00, 0x00, 0x00, 0x7B, 0xF6}), 255u);
+    EXPECT_FALSE(request_length(bytes{0x01, 0x17, 0, 0, 0, 1, 0, 2, 0, 1, 0xF4}));
 }
 
 TEST(RtuFrame, ReplyLengthAndExceptions) {

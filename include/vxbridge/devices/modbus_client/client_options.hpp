@@ -22,7 +22,7 @@ struct client_options {
     std::string map_file;  // where the device map was found
     std::shared_ptr<const register_map::register_map> map;
     std::uint64_t map_digest = 0;             // of the map file's text (a reload compares it)
-    std::chrono::milliseconds interval{250};  // one poll cycle at least this long
+    std::chrono::milliseconds interval{100};  // one poll cycle at least this long (as a GX)
     std::chrono::milliseconds timeout{300};   // per request (a GX waits 250 ms for a CG meter)
     int retries = 1;                          // after a timeout, within the cycle
     std::chrono::milliseconds offline_after{5'000};  // the GX drops a meter after 5 s
