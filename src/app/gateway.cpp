@@ -64,7 +64,8 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
     // Modbus client devices sharing a serial port share one line: one set of serial settings.
     std::map<std::string, std::pair<std::string, transport::serial_options>> ports;
     for (const auto& [name, d] : devices_) {
-        const auto* o = devices::options_as<devices::modbus_client::client_options>(d.config.options);
+        const auto* o =
+            devices::options_as<devices::modbus_client::client_options>(d.config.options);
         const auto* serial = o ? std::get_if<transport::serial_options>(&o->transport) : nullptr;
         if (!serial) continue;
         const auto [it, fresh] = ports.try_emplace(serial->port, name, *serial);

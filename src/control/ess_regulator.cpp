@@ -26,11 +26,12 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
     // meter (grid = P_in) the law gives the same command either way.
     if (last_setpoint_ && last_ac_in_ && last_target_ && *last_target_ == out.target_w &&
         limit_side_ == 0) {
+        // Moving towards the command since the last measurement - including the measurement
+        // where it arrives: the meter may not show that moment yet, the next pair is whole.
         const double aim = gain_ * *last_setpoint_;
         const double moved = ac_in_w - *last_ac_in_;
         const bool moving = std::fabs(moved) > 0.02 * std::fabs(ac_in_w) + 10;
-        const bool short_of_aim = std::fabs(aim - ac_in_w) > 0.1 * std::fabs(aim) + 30;
-        if (moving && short_of_aim && (aim - ac_in_w) * moved > 0) {
+        if (moving && (aim - *last_ac_in_) * moved > 0) {
             last_ac_in_ = ac_in_w;
             out.setpoint_w = *last_setpoint_;
             out.holding = true;

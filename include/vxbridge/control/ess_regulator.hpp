@@ -62,9 +62,9 @@ class ess_regulator {
     control_law law_;
     double ki_;
     double integral_ = 0;
-    double limit_trim_ = 0;  // holds a battery-frame limit against the plant's gain error
+    double limit_trim_ = 0;     // holds a battery-frame limit against the plant's gain error
     double gain_ = kPriorGain;  // learnt share of a command the Multi reaches (integral law)
-    int limit_side_ = 0;     // -1 at a lower limit, +1 at an upper one
+    int limit_side_ = 0;        // -1 at a lower limit, +1 at an upper one
     std::optional<double> last_setpoint_;  // the previous command (the plant follows it)
     std::optional<double> last_target_;    // and the grid target it aimed at
     std::optional<double> last_ac_in_;     // the previous measurement
