@@ -1,5 +1,5 @@
-// libFuzzer: RTU framing and the simulated meter's request parser on arbitrary bytes, cut as the
-// meter simulator cuts its line: a request length never exceeds the RTU maximum (256 bytes), a
+// libFuzzer: RTU framing - the line splitter of the RTU bus and RTU over TCP, and the simulated
+// meter's request parser, on arbitrary bytes cut as the meter simulator cuts its line: a request length never exceeds the RTU maximum (256 bytes), a
 // frame with a good CRC is answered within the PDU limit, and cutting always ends. Also the
 // client side's reply-length rule.
 #include <cstdint>
@@ -16,6 +16,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::string(VXBRIDGE_SOURCE_DIR) + "/maps/meters/em24.yaml"));
     std::span<const std::uint8_t> s(data, size);
     (void)rtu::reply_length(s);
+    // The line splitter (serial: final; RTU over TCP: a stream): pieces are in order, inside the
+    // input, contiguous, and frames have a good CRC.
+    for (const bool final : {true, false}) {
+        std::vector<rtu::rtu_piece> pieces;
+        const auto used = rtu::split(s, final, pieces);
+        if (used > size || (final && used != size)) __builtin_trap();
+        std::size_t at = 0;
+        for (const auto& p : pieces) {
+            if (p.offset != at || p.size == 0 || p.offset + p.size > used) __builtin_trap();
+            if (p.what != rtu::rtu_piece::kind::noise &&
+                (p.size > 256 || !rtu::crc_ok(s.subspan(p.offset, p.size))))
+                __builtin_trap();
+            at += p.size;
+        }
+        if (at != used) __builtin_trap();
+    }
     while (!s.empty()) {
         const auto len = rtu::request_length(s);
         if (!len) break;  // unknown function: the simulator drops what it read

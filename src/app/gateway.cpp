@@ -167,25 +167,32 @@ void gateway::make_servers(const config::modbus_config& m) {
     ho.read_only = m.read_only;
     handler_ = std::make_shared<modbus::request_handler>(router_, ho);
     tcp_.reset();
-    rtu_.reset();
+    rtu_tcp_.reset();
+    rtu_.clear();
+    modbus::tcp_options t;
+    t.max_connections = m.max_connections;
+    t.idle_timeout = millis(m.idle_timeout);
+    t.frame_timeout = millis(m.frame_timeout);
+    t.write_timeout = millis(m.write_timeout);
+    t.allow = m.allow;
     if (m.listen) {
-        modbus::tcp_options t;
         t.listen = *m.listen;
-        t.max_connections = m.max_connections;
-        t.idle_timeout = millis(m.idle_timeout);
-        t.frame_timeout = millis(m.frame_timeout);
-        t.write_timeout = millis(m.write_timeout);
-        t.allow = m.allow;
         tcp_ = std::make_unique<modbus::tcp_server>(io_, handler_, t, stats_);
     }
-    if (m.rtu) {
-        modbus::rtu_options r{m.rtu->port,
-                              m.rtu->baud,
-                              m.rtu->parity,
-                              m.rtu->stop_bits,
-                              static_cast<std::uint8_t>(m.rtu->unit_id),
-                              millis(m.write_timeout)};
-        rtu_ = std::make_unique<modbus::rtu_server>(handler_, r, stats_);
+    if (m.rtu_over_tcp) {
+        t.listen = *m.rtu_over_tcp;
+        t.frames = modbus::tcp_options::framing::rtu;
+        rtu_tcp_ = std::make_unique<modbus::tcp_server>(io_, handler_, t, stats_);
+    }
+    for (const auto& port : m.rtu) {
+        modbus::rtu_options r;
+        r.port = port.port;
+        r.baud = port.baud;
+        r.parity = port.parity;
+        r.stop_bits = port.stop_bits;
+        for (const int u : port.units) r.units.push_back(static_cast<std::uint8_t>(u));
+        r.write_timeout = millis(m.write_timeout);
+        rtu_.push_back(std::make_shared<modbus::rtu_server>(io_.get_executor(), handler_, r, stats_));
     }
 }
 
@@ -253,13 +260,16 @@ std::string gateway::reload(const config::site_config& next) {
         ho.read_only = next.modbus.read_only;
         handler_ = std::make_shared<modbus::request_handler>(router_, ho);
         if (tcp_) tcp_->set_handler(handler_);
-        if (rtu_) rtu_->set_handler(handler_);
+        if (rtu_tcp_) rtu_tcp_->set_handler(handler_);
+        for (auto& r : rtu_) r->set_handler(handler_);
     } else {
-        if (rtu_) rtu_->stop();
+        for (auto& r : rtu_) r->stop();
+        if (rtu_tcp_) rtu_tcp_->stop();
         if (tcp_) tcp_->stop();
         make_servers(next.modbus);
         if (tcp_) tcp_->start();
-        if (rtu_) rtu_->start();
+        if (rtu_tcp_) rtu_tcp_->start();
+        for (auto& r : rtu_) r->start();
     }
     site_ = next;
     return std::to_string(next.units.size()) + " units; devices kept " +
@@ -277,11 +287,13 @@ void gateway::start() {
     for (const auto& [name, e] : ess_) e->start();
     status_->start();
     if (tcp_) tcp_->start();
-    if (rtu_) rtu_->start();
+    if (rtu_tcp_) rtu_tcp_->start();
+    for (auto& r : rtu_) r->start();
 }
 
 void gateway::stop() {
-    if (rtu_) rtu_->stop();
+    for (auto& r : rtu_) r->stop();
+    if (rtu_tcp_) rtu_tcp_->stop();
     if (tcp_) tcp_->stop();
     for (const auto& [name, e] : ess_) e->stop();
     for (const auto& [name, d] : devices_) d.device->stop();

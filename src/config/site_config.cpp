@@ -46,9 +46,10 @@ bool valid_cidr(const std::string& text) {
     return std::stoi(bits) <= (v4 ? 32 : 128);
 }
 
-void read_rtu(const YAML::Node& n, const std::string& file, core::diagnostics& d,
-              modbus_config& m) {
-    yaml_fields f(n, file, d, {"port", "baud", "parity", "stop_bits", "unit_id"}, "modbus.rtu");
+void read_rtu_port(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+                   modbus_config& m) {
+    yaml_fields f(n, file, d, {"port", "baud", "parity", "stop_bits", "unit_id", "units"},
+                  "modbus.rtu");
     if (!f.ok()) return;
     rtu_config r;
     if (auto p = f.text("port", true)) r.port = *p;
@@ -56,15 +57,41 @@ void read_rtu(const YAML::Node& n, const std::string& file, core::diagnostics& d
     if (auto p = f.choice("parity", {"none", "even", "odd"}))
         r.parity = static_cast<char>(std::toupper((*p)[0]));
     if (auto s = f.integer("stop_bits", 1, 2)) r.stop_bits = static_cast<int>(*s);
-    if (auto u = f.integer("unit_id", 1, 247)) r.unit_id = static_cast<int>(*u);
-    m.rtu = r;
+    if (auto u = f.integer("unit_id", 1, 247)) r.units = {static_cast<int>(*u)};
+    if (f.has("unit_id") && f.has("units"))
+        f.error(f.get("units"), "give 'units' or 'unit_id', not both");
+    if (const auto u = f.get("units"); u.IsDefined()) {
+        if (!u.IsSequence() || u.size() == 0) {
+            f.error(u, "'units' must list unit ids, e.g. [11, 21] (leave it out for all)");
+        } else {
+            for (const auto& id : u) {
+                int v = 0;
+                if (!id.IsScalar() || !YAML::convert<int>::decode(id, v) || v < 1 || v > 247)
+                    f.error(id, "a unit id is 1..247 (0 is broadcast on a bus)");
+                else
+                    r.units.push_back(v);
+            }
+        }
+    }
+    for (const auto& other : m.rtu)
+        if (other.port == r.port) f.error(f.get("port"), "port " + r.port + " is listed twice");
+    m.rtu.push_back(r);
+}
+
+void read_rtu(const YAML::Node& n, const std::string& file, core::diagnostics& d,
+              modbus_config& m) {
+    if (n.IsSequence()) {
+        for (const auto& item : n) read_rtu_port(item, file, d, m);
+        return;
+    }
+    read_rtu_port(n, file, d, m);
 }
 
 void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics& d,
                  modbus_config& m) {
     yaml_fields f(n, file, d,
                   {"listen", "max_connections", "idle_timeout", "frame_timeout", "write_timeout",
-                   "allow", "read_only", "rtu", "unit0_alias"},
+                   "allow", "read_only", "rtu", "rtu_over_tcp", "unit0_alias"},
                   "modbus");
     if (!f.ok()) return;
     if (f.has("listen") && f.get("listen").IsNull())
@@ -88,13 +115,22 @@ void read_modbus(const YAML::Node& n, const std::string& file, core::diagnostics
             }
     }
     if (f.has("rtu")) read_rtu(f.get("rtu"), file, d, m);
+    if (f.has("rtu_over_tcp")) {
+        yaml_fields t(f.get("rtu_over_tcp"), file, d, {"listen"}, "modbus.rtu_over_tcp");
+        if (auto l = t.text("listen", true)) {
+            if (l->rfind(':') == std::string::npos)
+                t.error(t.get("listen"), "'listen' needs HOST:PORT");
+            m.rtu_over_tcp = *l;
+        }
+    }
     if (const auto a = f.get("unit0_alias"); a.IsDefined()) {
         if (a.IsScalar() && (a.Scalar() == "auto" || a.Scalar() == "off"))
             m.unit0_alias = a.Scalar() == "auto" ? -1 : 0;
         else if (auto u = f.integer("unit0_alias", 1, 247))
             m.unit0_alias = static_cast<int>(*u);
     }
-    if (!m.listen && !m.rtu) f.error("modbus needs 'listen' or 'rtu' (or both)");
+    if (!m.listen && m.rtu.empty() && !m.rtu_over_tcp)
+        f.error("modbus needs 'listen', 'rtu' or 'rtu_over_tcp'");
 }
 
 void read_devices(const YAML::Node& n, const std::string& file, core::diagnostics& d,

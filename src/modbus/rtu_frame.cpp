@@ -94,4 +94,54 @@ std::chrono::microseconds t35(int baud) {
     return std::chrono::microseconds(3'500'000LL * 11 / baud + 1);
 }
 
+std::size_t split(std::span<const std::uint8_t> bytes, bool final, std::vector<rtu_piece>& out) {
+    std::size_t pos = 0, noise_from = 0;
+    bool in_noise = false;
+    const auto end_noise = [&] {
+        if (in_noise) out.push_back({rtu_piece::kind::noise, noise_from, pos - noise_from});
+        in_noise = false;
+    };
+    while (pos < bytes.size()) {
+        const auto rest = bytes.subspan(pos);
+        const auto req = request_length(rest);
+        if (req && *req > 0 && *req <= rest.size() && crc_ok(rest.first(*req))) {
+            end_noise();
+            out.push_back({rtu_piece::kind::request, pos, *req});
+            pos += *req;
+            continue;
+        }
+        const auto rep = reply_length(rest);
+        if (rep && *rep > 0 && *rep <= rest.size() && crc_ok(rest.first(*rep))) {
+            end_noise();
+            out.push_back({rtu_piece::kind::reply, pos, *rep});
+            pos += *rep;
+            continue;
+        }
+        // Not (yet) a whole frame here. On a stream, a frame that may still be arriving is
+        // waited for (a stream that never completes it hits the connection's frame timeout).
+        const bool may_grow = (req && (*req == 0 || *req > rest.size())) ||
+                              (rep && (*rep == 0 || *rep > rest.size()));
+        if (!final && may_grow) {
+            // Unless a whole request with a good CRC starts further on: then what lies before
+            // it is noise (a bad CRC, half a frame) that only looked like a longer frame.
+            std::size_t next = pos + 1;
+            for (; next < bytes.size(); ++next) {
+                const auto r = bytes.subspan(next);
+                const auto l = request_length(r);
+                if (l && *l > 0 && *l <= r.size() && crc_ok(r.first(*l))) break;
+            }
+            if (next >= bytes.size()) break;  // wait for the rest of this frame
+            if (!in_noise) noise_from = pos;
+            in_noise = true;
+            pos = next;
+            continue;
+        }
+        if (!in_noise) noise_from = pos;
+        in_noise = true;
+        ++pos;
+    }
+    end_noise();
+    return pos;
+}
+
 }  // namespace vx::modbus::rtu

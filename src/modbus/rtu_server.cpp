@@ -1,109 +1,190 @@
 #include "vxbridge/modbus/rtu_server.hpp"
 
-#include <modbus.h>
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
-#include <cstring>
-#include <future>
-#include <stdexcept>
-#include <vector>
+#include <algorithm>
+#include <boost/asio/post.hpp>
+
+#include "vxbridge/modbus/rtu_frame.hpp"
+#include "vxbridge/transport/link.hpp"
 
 namespace vx::modbus {
 
-namespace {
-modbus_t* raw(const std::unique_ptr<void, rtu_server::ctx_deleter>& p) {
-    return static_cast<modbus_t*>(p.get());
-}
-}  // namespace
+namespace asio = boost::asio;
 
-void rtu_server::ctx_deleter::operator()(void* ctx) const {
-    auto* m = static_cast<modbus_t*>(ctx);
-    modbus_close(m);
-    modbus_free(m);
-}
-
-rtu_server::rtu_server(std::shared_ptr<const request_handler> handler, rtu_options options,
-                       server_stats& stats)
-    : handler_(std::move(handler)), options_(std::move(options)), stats_(stats) {}
+rtu_server::rtu_server(asio::any_io_executor exec, std::shared_ptr<const request_handler> handler,
+                       rtu_options options, server_stats& stats)
+    : exec_(exec),
+      handler_(std::move(handler)),
+      options_(std::move(options)),
+      stats_(stats),
+      silence_(exec),
+      write_deadline_(exec) {}
 
 rtu_server::~rtu_server() {
     stop();
 }
 
 void rtu_server::start() {
-    modbus_t* ctx = modbus_new_rtu(options_.port.c_str(), options_.baud, options_.parity, 8,
-                                   options_.stop_bits);
-    if (!ctx) throw std::runtime_error("RTU " + options_.port + ": " + modbus_strerror(errno));
-    ctx_.reset(ctx);
-    modbus_set_slave(ctx, options_.unit_id);
-    if (modbus_connect(ctx) != 0)
-        throw std::runtime_error("cannot open RTU port " + options_.port + ": " +
-                                 modbus_strerror(errno));
-    // modbus_receive waits at most this long, so stop() is noticed.
-    modbus_set_indication_timeout(ctx, 0, 200'000);
-    spdlog::get("modbus")->info("Modbus RTU on {} ({} baud, parity {}, {} stop bit(s)), unit {}",
-                                options_.port, options_.baud, options_.parity, options_.stop_bits,
-                                options_.unit_id);
-    thread_ = std::thread([this] { run(); });
+    stopped_ = false;
+    transport::serial_options s;
+    s.port = options_.port;
+    s.baud = options_.baud;
+    s.parity = options_.parity;
+    s.stop_bits = options_.stop_bits;
+    link_ = transport::make_serial_link(exec_, s);
+    auto w = weak_from_this();
+    link_->on_data = [w](std::span<const std::uint8_t> bytes) {
+        if (auto self = w.lock()) self->on_data(bytes);
+    };
+    link_->on_state = [w](bool up, const std::string& why) {
+        auto self = w.lock();
+        if (!self) return;
+        auto log = spdlog::get("modbus");
+        if (up)
+            log->info("Modbus RTU on {} ({} baud, parity {}, {} stop bit(s)), units {}",
+                      self->options_.port, self->options_.baud, self->options_.parity,
+                      self->options_.stop_bits, [&] {
+                          if (self->options_.units.empty()) return std::string("all");
+                          std::string l;
+                          for (auto u : self->options_.units)
+                              l += (l.empty() ? "" : ", ") + std::to_string(u);
+                          return l;
+                      }());
+        else
+            log->warn("Modbus RTU port {}: {} (reopening)", self->options_.port, why);
+        self->line_.clear();
+    };
+    link_->start();
 }
 
 void rtu_server::stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-    ctx_.reset();
+    stopped_ = true;
+    silence_.cancel();
+    write_deadline_.cancel();
+    if (pending_) pending_->abandon();
+    pending_.reset();
+    if (link_) link_->stop();
+    link_.reset();
 }
 
 void rtu_server::set_handler(std::shared_ptr<const request_handler> handler) {
-    std::lock_guard lock(handler_mutex_);
     handler_ = std::move(handler);
 }
 
-void rtu_server::run() {
-    std::uint8_t adu[MODBUS_RTU_MAX_ADU_LENGTH];
-    while (!stop_) {
-        const int n = modbus_receive(raw(ctx_), adu);
-        if (n > 0) {
-            serve(adu, n);
-        } else if (n < 0 && errno != ETIMEDOUT) {
-            // CRC errors and line noise: libmodbus has already flushed the line.
-            stats_.malformed.fetch_add(1, std::memory_order_relaxed);
+bool rtu_server::serves(std::uint8_t unit) const {
+    if (!options_.units.empty() &&
+        std::find(options_.units.begin(), options_.units.end(), unit) == options_.units.end())
+        return false;
+    return handler_->router().find(unit) != nullptr;
+}
+
+// Bytes of the line: a frame ends at the first silence of t3.5 after them.
+void rtu_server::on_data(std::span<const std::uint8_t> bytes) {
+    if (stopped_) return;
+    line_.insert(line_.end(), bytes.begin(), bytes.end());
+    if (line_.size() > 4096) {  // a babbling line: never a frame this long
+        stats_.malformed.fetch_add(1, std::memory_order_relaxed);
+        line_.clear();
+    }
+    silence_.expires_after(rtu::t35(options_.baud));
+    silence_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
+        if (auto self = w.lock(); self && !ec) self->on_silence();
+    });
+}
+
+void rtu_server::on_silence() {
+    if (line_.empty()) return;
+    frames_.push_back(std::move(line_));
+    line_.clear();
+    process();
+}
+
+// One request at a time: while a write waits for its device, later frames wait here.
+void rtu_server::process() {
+    while (!pending_ && !frames_.empty() && !stopped_) {
+        const auto run = std::move(frames_.front());
+        frames_.erase(frames_.begin());
+        std::vector<rtu::rtu_piece> pieces;
+        rtu::split(run, true, pieces);
+        for (std::size_t i = 0; i < pieces.size(); ++i) {
+            const auto& p = pieces[i];
+            if (p.what == rtu::rtu_piece::kind::noise) {
+                stats_.malformed.fetch_add(1, std::memory_order_relaxed);
+                continue;
+            }
+            if (p.what != rtu::rtu_piece::kind::request) continue;  // another slave's reply
+            serve(std::span(run).subspan(p.offset, p.size));
+            if (pending_) {
+                // The rest of this run waits for the write (a master waits for our reply, so
+                // there is rarely any).
+                if (i + 1 < pieces.size())
+                    frames_.insert(frames_.begin(), std::vector<std::uint8_t>(
+                                                        run.begin() + static_cast<std::ptrdiff_t>(
+                                                                          pieces[i + 1].offset),
+                                                        run.end()));
+                return;
+            }
         }
     }
 }
 
-// adu = slave, PDU..., CRC (checked by libmodbus).
-void rtu_server::serve(const std::uint8_t* adu, int length) {
-    stats_.requests.fetch_add(1, std::memory_order_relaxed);
-    const std::uint8_t slave = adu[0];
-    const auto pdu = std::span(adu + 1, static_cast<std::size_t>(length - 3));
-    std::vector<std::uint8_t> out{slave};
-    // A broadcast (slave 0) is applied to our unit and never answered (Modbus over serial line
-    // spec section 2.1).
-    std::shared_ptr<const request_handler> handler;
-    {
-        std::lock_guard lock(handler_mutex_);
-        handler = handler_;
-    }
-    auto job = handler->handle(slave == 0 ? options_.unit_id : slave, pdu, out);
-    if (job) {
-        auto result = std::make_shared<std::promise<std::vector<std::uint8_t>>>();
-        auto future = result->get_future();
-        job->start([result](std::vector<std::uint8_t> p) { result->set_value(std::move(p)); },
-                   std::chrono::steady_clock::now() + options_.write_timeout);
-        if (future.wait_for(options_.write_timeout) == std::future_status::ready) {
-            auto p = future.get();
-            out.insert(out.end(), p.begin(), p.end());
-        } else {
-            job->abandon();
-            put_exception(out, pdu[0], exception_for(core::outcome::timeout));
+void rtu_server::serve(std::span<const std::uint8_t> frame) {
+    const std::uint8_t unit = frame[0];
+    const auto pdu = frame.subspan(1, frame.size() - 3);
+    if (unit == 0) {
+        // Broadcast: every unit this port serves executes the write; nobody answers (Modbus
+        // over serial line 2.1). Reads make no sense as a broadcast and are dropped.
+        if (pdu.empty() || !(pdu[0] == 5 || pdu[0] == 6 || pdu[0] == 15 || pdu[0] == 16)) return;
+        stats_.requests.fetch_add(1, std::memory_order_relaxed);
+        for (const auto* u : handler_->router().all()) {
+            if (!serves(u->id)) continue;
+            std::vector<std::uint8_t> ignored;
+            if (auto job = handler_->handle(u->id, pdu, ignored))
+                job->start([](std::vector<std::uint8_t>) {},
+                           std::chrono::steady_clock::now() + options_.write_timeout);
         }
+        return;
     }
-    if (out.size() > 1 && (out[1] & 0x80))
-        stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
-    if (slave == 0) return;
-    // libmodbus adds the CRC; send_raw_request only builds the (slave, function) header.
-    modbus_send_raw_request(raw(ctx_), out.data(), static_cast<int>(out.size()));
+    if (!serves(unit)) return;  // another slave's request: silence
+    stats_.requests.fetch_add(1, std::memory_order_relaxed);
+    std::vector<std::uint8_t> out;
+    auto job = handler_->handle(unit, pdu, out);
+    if (!job) return reply(unit, std::move(out));
+    pending_ = std::move(job);
+    const auto seq = ++seq_;
+    const std::uint8_t function = pdu[0];
+    const auto finish = [w = weak_from_this(), seq, unit, function](std::vector<std::uint8_t> p) {
+        auto self = w.lock();
+        if (!self || !self->pending_ || self->seq_ != seq) return;
+        self->write_deadline_.cancel();
+        if (p.empty())
+            p = {static_cast<std::uint8_t>(function | 0x80),
+                 static_cast<std::uint8_t>(exception_for(core::outcome::timeout))};
+        self->pending_.reset();
+        self->reply(unit, std::move(p));
+        self->process();
+    };
+    write_deadline_.expires_after(options_.write_timeout);
+    write_deadline_.async_wait([w = weak_from_this(), seq, finish](boost::system::error_code ec) {
+        auto self = w.lock();
+        if (ec || !self || !self->pending_ || self->seq_ != seq) return;
+        self->pending_->abandon();
+        finish({});
+    });
+    pending_->start(
+        [exec = exec_, finish](std::vector<std::uint8_t> p) {
+            asio::post(exec, [finish, p = std::move(p)]() mutable { finish(std::move(p)); });
+        },
+        write_deadline_.expiry());
+}
+
+void rtu_server::reply(std::uint8_t unit, std::vector<std::uint8_t> pdu) {
+    if (!pdu.empty() && (pdu[0] & 0x80)) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+    std::vector<std::uint8_t> frame{unit};
+    frame.insert(frame.end(), pdu.begin(), pdu.end());
+    rtu::append_crc(frame);
+    if (link_) link_->send(frame);
 }
 
 }  // namespace vx::modbus

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "vxbridge/modbus/mbap.hpp"
+#include "vxbridge/modbus/rtu_frame.hpp"
 
 namespace vx::modbus {
 
@@ -69,6 +70,7 @@ void tcp_session::on_read(boost::system::error_code ec, std::size_t n) {
 // Splits the receive buffer into ADUs. A bad protocol id or length closes the connection: the
 // stream can no longer be trusted to be in step (DESIGN.md section 3).
 bool tcp_session::process_frames() {
+    if (options_.frames == tcp_options::framing::rtu) return process_rtu();
     std::size_t pos = 0;
     bool held_back = false;
     while (true) {
@@ -89,6 +91,54 @@ bool tcp_session::process_frames() {
         if (closed_) return false;
         pos += next.size;
     }
+    consumed(pos, held_back);
+    return true;
+}
+
+// RTU over TCP: frames cut by length and CRC (no silence on a stream); noise and other slaves'
+// frames are skipped without an answer, as on the bus behind a transparent converter.
+bool tcp_session::process_rtu() {
+    std::size_t pos = 0;
+    bool held_back = false;
+    while (pos < rx_len_) {
+        if (pending_) {
+            held_back = true;
+            break;
+        }
+        std::vector<rtu::rtu_piece> pieces;
+        const auto stream = std::span<const std::uint8_t>(rx_.data() + pos, rx_len_ - pos);
+        const auto used = rtu::split(stream, false, pieces);
+        if (pieces.empty()) break;  // an incomplete frame: wait for the rest
+        // One piece at a time: a request may start a write that holds the rest back.
+        const auto& p = pieces.front();
+        if (p.what == rtu::rtu_piece::kind::noise)
+            stats_.malformed.fetch_add(1, std::memory_order_relaxed);
+        else if (p.what == rtu::rtu_piece::kind::request)
+            serve_rtu(stream.subspan(p.offset, p.size));
+        if (closed_) return false;
+        pos += p.offset + p.size;
+        (void)used;
+    }
+    consumed(pos, held_back);
+    return true;
+}
+
+void tcp_session::serve_rtu(std::span<const std::uint8_t> frame) {
+    const std::uint8_t unit = frame[0];
+    const auto pdu = frame.subspan(1, frame.size() - 3);
+    const auto& handler = server_.handler();
+    if (unit == 0 || !handler.router().find(unit)) return;  // no broadcast, no foreign units
+    stats_.requests.fetch_add(1, std::memory_order_relaxed);
+    std::vector<std::uint8_t> pdu_out;
+    auto job = handler.handle(unit, pdu, pdu_out);
+    std::array<std::uint8_t, 8> header{};
+    header[0] = unit;
+    header[1] = pdu[0];
+    if (job) return start_write_job(std::move(job), header.data());
+    append_response(header.data(), pdu_out);
+}
+
+void tcp_session::consumed(std::size_t pos, bool held_back) {
     if (pos > 0) {
         std::memmove(rx_.data(), rx_.data() + pos, rx_len_ - pos);
         rx_len_ -= pos;
@@ -101,7 +151,6 @@ bool tcp_session::process_frames() {
         const auto deadline = partial_since_ + options_.frame_timeout;
         if (deadline < timer_at_) arm_timer(deadline);
     }
-    return true;
 }
 
 void tcp_session::serve(std::span<const std::uint8_t> adu) {
@@ -147,6 +196,20 @@ void tcp_session::start_write_job(std::unique_ptr<pending_write> job, const std:
 
 void tcp_session::append_response(const std::uint8_t* header,
                                   const std::vector<std::uint8_t>& pdu) {
+    if (options_.frames == tcp_options::framing::rtu) {
+        // header = unit, function
+        const auto start = out_.size();
+        out_.push_back(header[0]);
+        out_.insert(out_.end(), pdu.begin(), pdu.end());
+        std::vector<std::uint8_t> frame(out_.begin() + static_cast<std::ptrdiff_t>(start),
+                                        out_.end());
+        const auto crc = rtu::crc16(frame);
+        out_.push_back(static_cast<std::uint8_t>(crc & 0xFF));
+        out_.push_back(static_cast<std::uint8_t>(crc >> 8));
+        if (!pdu.empty() && (pdu[0] & 0x80))
+            stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     mbap::append_response(out_, std::span(header, mbap::header_size), pdu);
     if (pdu[0] & 0x80) stats_.exceptions.fetch_add(1, std::memory_order_relaxed);
 }
@@ -156,9 +219,13 @@ void tcp_session::append_response(const std::uint8_t* header,
 void tcp_session::complete(std::uint64_t seq, std::vector<std::uint8_t> pdu) {
     if (closed_ || !pending_ || pending_->seq != seq) return;  // late answer after the deadline
     write_deadline_.cancel();
-    if (pdu.empty())
-        pdu = {static_cast<std::uint8_t>(pending_->header[mbap::header_size] | 0x80),
+    if (pdu.empty()) {
+        const auto function = options_.frames == tcp_options::framing::rtu
+                                  ? pending_->header[1]
+                                  : pending_->header[mbap::header_size];
+        pdu = {static_cast<std::uint8_t>(function | 0x80),
                static_cast<std::uint8_t>(exception_for(core::outcome::timeout))};
+    }
     append_response(pending_->header.data(), pdu);
     pending_.reset();
     if (!process_frames()) return;

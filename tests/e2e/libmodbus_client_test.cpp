@@ -450,7 +450,8 @@ TEST(bridge_cli, check_names_the_closest_config_key) {
                           "mean 'static'?)"});
 }
 
-// Modbus RTU over a socat pty pair: libmodbus frames, checks CRC and filters the slave address.
+// Modbus RTU over a socat pty pair: the bridge's RTU bus (several units on one port, others
+// silent) against libmodbus's RTU master and mbpoll.
 class rtu_test : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -463,9 +464,11 @@ class rtu_test : public ::testing::Test {
         const auto cfg = vx::test::write_temp_config(
             "rtu.yaml",
             "modbus:\n  listen: ~\n  rtu: {port: " + srv_ +
-                ", baud: 19200, parity: even, unit_id: 1}\n"
-                "devices:\n  mem: {driver: static}\nunits:\n  - {unit_id: 1, device: mem, map: " +
-                kMap + "}\n");
+                ", baud: 19200, parity: even, units: [1, 3]}\n"
+                "devices:\n  mem: {driver: static}\n  other: {driver: static}\n"
+                "units:\n  - {unit_id: 1, device: mem, map: " +
+                kMap + "}\n  - {unit_id: 2, device: other, map: " + kMap +
+                "}\n  - {unit_id: 3, device: other, map: " + kMap + "}\n");
         bridge_ = std::make_unique<vx::test::process>(
             std::vector<std::string>{VXBRIDGE_BIN, "run", "-c", cfg});
         ASSERT_NE(bridge_->wait_for("Modbus RTU on"), "") << bridge_->output();
@@ -493,7 +496,13 @@ TEST_F(rtu_test, libmodbus_rtu_client_reads_and_writes) {
     EXPECT_EQ(r[0], 1234);
     EXPECT_EQ(modbus_write_register(ctx, 100, 5000), -1);
     EXPECT_EQ(errno, EMBXILVAL);
-    modbus_set_slave(ctx, 2);  // another slave on the bus: no answer
+    modbus_set_slave(ctx, 3);  // a second unit on the same port (its own device)
+    ASSERT_EQ(modbus_read_registers(ctx, 100, 1, r), 1) << modbus_strerror(errno);
+    EXPECT_NE(r[0], 1234) << "unit 3 is another device";
+    modbus_set_slave(ctx, 2);  // a unit the port does not list (units: [1, 3]): no answer
+    EXPECT_EQ(modbus_read_registers(ctx, 10, 1, r), -1);
+    EXPECT_EQ(errno, ETIMEDOUT);
+    modbus_set_slave(ctx, 9);  // another slave on the bus: no answer
     EXPECT_EQ(modbus_read_registers(ctx, 10, 1, r), -1);
     EXPECT_EQ(errno, ETIMEDOUT);
     modbus_close(ctx);

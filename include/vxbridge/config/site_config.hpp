@@ -13,12 +13,14 @@
 
 namespace vx::config {
 
+// One RTU port. It answers every unit of the site (as an Xcom-485i answers every device on
+// its bus) unless `units` lists some; `unit_id: N` is `units: [N]`.
 struct rtu_config {
     std::string port;
     int baud = 19200;
     char parity = 'E';
     int stop_bits = 1;
-    int unit_id = 1;
+    std::vector<int> units;  // empty: every unit of the site
     bool operator==(const rtu_config&) const = default;
 };
 
@@ -30,7 +32,8 @@ struct modbus_config {
     double write_timeout = 5;  // seconds
     std::vector<std::string> allow;
     bool read_only = false;
-    std::optional<rtu_config> rtu;
+    std::vector<rtu_config> rtu;             // `rtu: {...}` or `rtu: [{...}, {...}]`
+    std::optional<std::string> rtu_over_tcp;  // HOST:PORT: RTU frames on TCP connections
     // Modbus TCP requests for unit id 0 are served by this unit, as a GX serves its system
     // service on 0 and 100: -1 = auto (the unit with the GX system map, if the site has one),
     // 0 = off (unit 0 is unknown: 0x0B), N = unit N. On an RTU bus 0 is always broadcast.

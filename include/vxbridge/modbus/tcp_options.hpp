@@ -1,4 +1,4 @@
-// Options of the Modbus TCP server (and, next, of RTU over TCP): limits, deadlines, allow-list.
+// Options of the Modbus TCP server and of RTU over TCP: limits, deadlines, allow-list.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,9 @@ struct tcp_options {
     std::chrono::milliseconds frame_timeout{2'000};  // a started frame must complete in this time
     std::chrono::milliseconds write_timeout{5'000};  // a device must confirm a write in this time
     std::vector<std::string> allow;                  // CIDRs allowed to connect; empty = anyone
+    // rtu: RTU frames (unit, PDU, CRC) on the connection, as behind a transparent serial-to-
+    // Ethernet converter: requests for units we do not serve and bad CRCs get no answer.
+    enum class framing { mbap, rtu } frames = framing::mbap;
 };
 
 }  // namespace vx::modbus

@@ -1,4 +1,5 @@
-// One Modbus TCP connection: MBAP framing, pipelined requests answered in order, deadlines.
+// One Modbus TCP connection: MBAP framing (or RTU frames, RTU over TCP), pipelined requests
+// answered in order, deadlines.
 // Requests of one connection are served one after another: while a write waits for its device,
 // later requests stay buffered, so a read pipelined behind a write sees the written value.
 //
@@ -42,6 +43,9 @@ class tcp_session : public std::enable_shared_from_this<tcp_session> {
     void do_read();
     void on_read(boost::system::error_code ec, std::size_t n);
     bool process_frames();  // false when the stream is malformed
+    bool process_rtu();     // RTU over TCP
+    void serve_rtu(std::span<const std::uint8_t> frame);
+    void consumed(std::size_t pos, bool held_back);
     void serve(std::span<const std::uint8_t> adu);
     void start_write_job(std::unique_ptr<pending_write> job, const std::uint8_t* header);
     void complete(std::uint64_t seq, std::vector<std::uint8_t> pdu);

@@ -46,9 +46,9 @@ TEST(site_config, loads_and_resolves_maps_next_to_the_config) {
     EXPECT_EQ(*site.modbus.listen, "127.0.0.1:15020");
     EXPECT_EQ(site.modbus.max_connections, 8u);
     EXPECT_TRUE(site.modbus.read_only);
-    ASSERT_TRUE(site.modbus.rtu);
-    EXPECT_EQ(site.modbus.rtu->parity, 'N');
-    EXPECT_EQ(site.modbus.rtu->unit_id, 3);
+    ASSERT_EQ(site.modbus.rtu.size(), 1u);
+    EXPECT_EQ(site.modbus.rtu[0].parity, 'N');
+    EXPECT_EQ(site.modbus.rtu[0].units, std::vector<int>{3});
     const auto& o = *vx::devices::options_as<vx::devices::static_driver::static_options>(
         site.devices.at("mem").options);
     EXPECT_EQ(o.latency, std::chrono::milliseconds(250));
@@ -94,7 +94,11 @@ INSTANTIATE_TEST_SUITE_P(
                  "unknown key 'speed' in device 'mem'"},
         bad_case{"modbus: {allow: [10.0.0.0/33]}\nunits: []\n", "is not an address or CIDR"},
         bad_case{"modbus: {idle_timeout: -1}\nunits: []\n", "'idle_timeout' must be between"},
-        bad_case{"modbus: {listen: ~}\nunits: []\n", "modbus needs 'listen' or 'rtu'"},
+        bad_case{"modbus: {listen: ~}\nunits: []\n", "modbus needs 'listen', 'rtu' or 'rtu_over_tcp'"},
+        bad_case{"modbus: {rtu: [{port: /dev/a}, {port: /dev/a}]}\nunits: []\n",
+                 "port /dev/a is listed twice"},
+        bad_case{"modbus: {rtu: {port: /dev/a, units: [11, 0]}}\nunits: []\n",
+                 "a unit id is 1..247"},
         bad_case{"modbus: {rtu: {port: /dev/x, parity: mark}}\nunits: []\n",
                  "'parity' must be one of none, even, odd"},
         bad_case{"devices: {}\n", "a site config needs 'units'"},

@@ -52,4 +52,60 @@ TEST(RtuFrame, SilenceBetweenFrames) {
     EXPECT_EQ(t35(115200).count(), 1750) << "fixed above 19200 baud";
 }
 
+bytes fc4(std::uint8_t unit) {
+    bytes f{unit, 0x04, 0x00, 0x00, 0x00, 0x02};
+    append_crc(f);
+    return f;
+}
+
+TEST(RtuFrame, SplitsARunOfTheLineIntoRequestsOtherSlavesRepliesAndNoise) {
+    // Another slave's request and reply, garbage, then ours - all in one run of the line.
+    bytes run = fc4(99);
+    bytes reply{99, 0x04, 0x04, 0x42, 0x48, 0x00, 0x00};
+    append_crc(reply);
+    run.insert(run.end(), reply.begin(), reply.end());
+    run.insert(run.end(), {0x00, 0xFF, 0x13});
+    const auto ours = fc4(11);
+    run.insert(run.end(), ours.begin(), ours.end());
+    std::vector<rtu_piece> p;
+    EXPECT_EQ(split(run, true, p), run.size());
+    ASSERT_EQ(p.size(), 4u);
+    EXPECT_EQ(p[0].what, rtu_piece::kind::request);
+    EXPECT_EQ(p[1].what, rtu_piece::kind::reply);
+    EXPECT_EQ(p[2].what, rtu_piece::kind::noise);
+    EXPECT_EQ(p[2].size, 3u);
+    EXPECT_EQ(p[3].what, rtu_piece::kind::request);
+    EXPECT_EQ(run[p[3].offset], 11);
+}
+
+TEST(RtuFrame, ABadCrcOrHalfAFrameEndedBySilenceIsNoise) {
+    auto bad = fc4(11);
+    bad.back() ^= 0xFF;
+    std::vector<rtu_piece> p;
+    EXPECT_EQ(split(bad, true, p), bad.size());
+    for (const auto& piece : p) EXPECT_EQ(piece.what, rtu_piece::kind::noise);
+    p.clear();
+    const auto whole = fc4(11);
+    const auto half = bytes(whole.begin(), whole.begin() + 5);
+    EXPECT_EQ(split(half, true, p), half.size());
+    ASSERT_EQ(p.size(), 1u);
+    EXPECT_EQ(p[0].what, rtu_piece::kind::noise);
+}
+
+TEST(RtuFrame, OnAStreamAnIncompleteFrameIsWaitedForUnlessAGoodOneFollows) {
+    const auto f = fc4(11);
+    std::vector<rtu_piece> p;
+    EXPECT_EQ(split(std::span(f).first(5), false, p), 0u) << "the rest is still coming";
+    EXPECT_TRUE(p.empty());
+    // A bad CRC whose bytes look like the start of a longer frame, then a good request: the
+    // good one is found (RTU over TCP sends no silence to resynchronise on).
+    auto bad = fc4(11);
+    bad[6] = 0x00, bad[7] = 0x02;  // reads as "FC2 ..." from its 6th byte
+    bad.insert(bad.end(), f.begin(), f.end());
+    EXPECT_EQ(split(bad, false, p), bad.size());
+    ASSERT_FALSE(p.empty());
+    EXPECT_EQ(p.back().what, rtu_piece::kind::request);
+    EXPECT_EQ(p.back().offset, 8u);
+}
+
 }  // namespace
