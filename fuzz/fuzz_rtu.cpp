@@ -1,7 +1,7 @@
 // libFuzzer: RTU framing - the line splitter of the RTU bus and RTU over TCP, and the simulated
-// meter's request parser, on arbitrary bytes cut as the meter simulator cuts its line: a request length never exceeds the RTU maximum (256 bytes), a
-// frame with a good CRC is answered within the PDU limit, and cutting always ends. Also the
-// client side's reply-length rule.
+// meter's request parser, on arbitrary bytes cut as the meter simulator cuts its line: a request
+// length never exceeds the RTU maximum (256 bytes), a frame with a good CRC is answered within the
+// PDU limit, and cutting always ends. Also the client side's reply-length rule.
 #include <cstdint>
 #include <span>
 #include <string>

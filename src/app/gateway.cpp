@@ -192,7 +192,8 @@ void gateway::make_servers(const config::modbus_config& m) {
         r.stop_bits = port.stop_bits;
         for (const int u : port.units) r.units.push_back(static_cast<std::uint8_t>(u));
         r.write_timeout = millis(m.write_timeout);
-        rtu_.push_back(std::make_shared<modbus::rtu_server>(io_.get_executor(), handler_, r, stats_));
+        rtu_.push_back(
+            std::make_shared<modbus::rtu_server>(io_.get_executor(), handler_, r, stats_));
     }
 }
 

@@ -7,7 +7,9 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <iostream>
 #include <istream>
 #include <sstream>
@@ -21,6 +23,7 @@
 #include "vxbridge/devices/xcom/xcom_options.hpp"
 #include "vxbridge/devices/xcom/xcom_sim_server.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
+#include "vxbridge/transport/link.hpp"
 
 namespace vx::app {
 
@@ -227,6 +230,60 @@ unsigned short free_udp_port() {
 }
 }  // namespace
 
+namespace {
+
+// A null-modem cable between two pseudo-terminals (what socat does for the tests): the bridge's
+// RTU port opens one end, a Modbus RTU master (mbpoll -m rtu) the other.
+class pty_pair : public std::enable_shared_from_this<pty_pair> {
+  public:
+    pty_pair(asio::io_context& io, const std::string& a, const std::string& b)
+        : a_(io, transport::open_pty_link(a, slave_a_)),
+          b_(io, transport::open_pty_link(b, slave_b_)),
+          paths_{a, b} {}
+    ~pty_pair() {
+        ::close(slave_a_);
+        ::close(slave_b_);
+        std::error_code ec;
+        for (const auto& p : paths_) std::filesystem::remove(p, ec);
+    }
+    void start() {
+        relay(a_, b_, buf_a_);
+        relay(b_, a_, buf_b_);
+    }
+    void stop() {
+        boost::system::error_code ec;
+        a_.close(ec);
+        b_.close(ec);
+    }
+
+  private:
+    void relay(asio::posix::stream_descriptor& from, asio::posix::stream_descriptor& to,
+               std::array<std::uint8_t, 512>& buf) {
+        from.async_read_some(asio::buffer(buf), [this, w = weak_from_this(), &from, &to, &buf](
+                                                    boost::system::error_code ec, std::size_t n) {
+            if (w.expired()) return;
+            if (ec == asio::error::operation_aborted || !from.is_open()) return;
+            if (!ec) {
+                boost::system::error_code wec;
+                asio::write(to, asio::buffer(buf.data(), n), wec);
+                return relay(from, to, buf);
+            }
+            // EIO while nobody has the other end open: look again shortly.
+            auto t = std::make_shared<asio::steady_timer>(from.get_executor(),
+                                                          std::chrono::milliseconds(50));
+            t->async_wait([this, w, t, &from, &to, &buf](boost::system::error_code e) {
+                if (!e && !w.expired()) relay(from, to, buf);
+            });
+        });
+    }
+    int slave_a_ = -1, slave_b_ = -1;
+    asio::posix::stream_descriptor a_, b_;
+    std::array<std::uint8_t, 512> buf_a_{}, buf_b_{};
+    std::array<std::string, 2> paths_;
+};
+
+}  // namespace
+
 demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site) {
     std::error_code ec;
     auto tmp = std::filesystem::temp_directory_path(ec);  // throws on a bad TMPDIR otherwise
@@ -284,6 +341,24 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
         }
     }
     start_meters(io, plant, meters);
+    // An RTU port named `simulated` (the demo's Xcom-485i-style bus): a pty pair, the bridge
+    // on one end, the user's RTU master on the other.
+    for (auto& port : site.modbus.rtu) {
+        if (port.port != "simulated") continue;
+        const auto ours = dir_ + "/rtu-bridge", theirs = dir_ + "/rtu";
+        auto pair = std::make_shared<pty_pair>(io, ours, theirs);
+        pair->start();
+        port.port = ours;
+        stops_.push_back([pair] { pair->stop(); });
+        sims_.push_back(pair);
+        lines_.push_back("Modbus RTU (Xcom-485i style, " + std::to_string(port.baud) + " 8" +
+                         std::string(1, port.parity) + "1, every unit) on " + theirs +
+                         ": mbpoll -m rtu -b " + std::to_string(port.baud) + " -P " +
+                         (port.parity == 'E'   ? "even"
+                          : port.parity == 'O' ? "odd"
+                                               : "none") +
+                         " -a 11 -t 3:float -B -0 -r 0 -1 " + theirs);
+    }
 }
 
 void demo_simulators::start_meters(

@@ -119,10 +119,11 @@ void rtu_server::process() {
                 // The rest of this run waits for the write (a master waits for our reply, so
                 // there is rarely any).
                 if (i + 1 < pieces.size())
-                    frames_.insert(frames_.begin(), std::vector<std::uint8_t>(
-                                                        run.begin() + static_cast<std::ptrdiff_t>(
-                                                                          pieces[i + 1].offset),
-                                                        run.end()));
+                    frames_.insert(
+                        frames_.begin(),
+                        std::vector<std::uint8_t>(
+                            run.begin() + static_cast<std::ptrdiff_t>(pieces[i + 1].offset),
+                            run.end()));
                 return;
             }
         }

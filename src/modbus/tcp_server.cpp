@@ -53,10 +53,10 @@ void tcp_server::start() {
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) throw std::runtime_error("cannot listen on " + options_.listen + ": " + ec.message());
     const auto bound = acceptor_.local_endpoint();
-    spdlog::get("modbus")->info("Modbus {} listening on {}:{}",
-                                options_.frames == tcp_options::framing::rtu ? "RTU over TCP" : "TCP",
-                                bound.address().to_string(),
-                                bound.port());
+    spdlog::get("modbus")->info(
+        "Modbus {} listening on {}:{}",
+        options_.frames == tcp_options::framing::rtu ? "RTU over TCP" : "TCP",
+        bound.address().to_string(), bound.port());
     do_accept();
 }
 

@@ -462,13 +462,12 @@ class rtu_test : public ::testing::Test {
             "socat", "-d", "-d", "pty,raw,echo=0,link=" + srv_, "pty,raw,echo=0,link=" + cli_});
         ASSERT_NE(socat_->wait_for("starting data transfer loop"), "") << socat_->output();
         const auto cfg = vx::test::write_temp_config(
-            "rtu.yaml",
-            "modbus:\n  listen: ~\n  rtu: {port: " + srv_ +
-                ", baud: 19200, parity: even, units: [1, 3]}\n"
-                "devices:\n  mem: {driver: static}\n  other: {driver: static}\n"
-                "units:\n  - {unit_id: 1, device: mem, map: " +
-                kMap + "}\n  - {unit_id: 2, device: other, map: " + kMap +
-                "}\n  - {unit_id: 3, device: other, map: " + kMap + "}\n");
+            "rtu.yaml", "modbus:\n  listen: ~\n  rtu: {port: " + srv_ +
+                            ", baud: 19200, parity: even, units: [1, 3]}\n"
+                            "devices:\n  mem: {driver: static}\n  other: {driver: static}\n"
+                            "units:\n  - {unit_id: 1, device: mem, map: " +
+                            kMap + "}\n  - {unit_id: 2, device: other, map: " + kMap +
+                            "}\n  - {unit_id: 3, device: other, map: " + kMap + "}\n");
         bridge_ = std::make_unique<vx::test::process>(
             std::vector<std::string>{VXBRIDGE_BIN, "run", "-c", cfg});
         ASSERT_NE(bridge_->wait_for("Modbus RTU on"), "") << bridge_->output();

@@ -205,6 +205,7 @@ class RtuOverTcpTest(SiteCase):
     @classmethod
     def site(cls):
         return (f"modbus:\n  listen: 127.0.0.1:0\n  rtu_over_tcp: {{listen: 127.0.0.1:{cls.rtu_port}}}\n"
+                "  max_connections: 80\n  frame_timeout: 0.5\n"
                 f"devices:\n  studer:\n    driver: xcom\n    transport: {cls.transport}\n"
                 "    timeout: 0.4\n    fast: 0.5\n    slow: 2\n"
                 f"units:\n  - {{unit_id: 11, device: studer, address: 101, map: {MAPS}/xtender.yaml}}\n"
@@ -239,6 +240,41 @@ class RtuOverTcpTest(SiteCase):
                 s.recv(64)
         finally:
             s.close()
+
+    def test_hostile_input_leaves_the_others_served(self):
+        # Half a frame: closed after frame_timeout, like a TCP client's half frame.
+        half = socket.create_connection(("127.0.0.1", self.rtu_port), timeout=3)
+        half.sendall(frame(11, 4, 0, 0, 0, 2)[:5])
+        self.assertEqual(half.recv(16), b"", "closed after the frame timeout")
+        half.close()
+        # Over the connection limit: closed at once, the others keep being served.
+        extra = [socket.create_connection(("127.0.0.1", self.rtu_port)) for _ in range(100)]
+        try:
+            closed = set()
+            end = time.monotonic() + 3
+            while len(closed) < 20 and time.monotonic() < end:
+                ready, _, _ = select.select([x for x in extra if x not in closed], [], [], 0.2)
+                for x in ready:
+                    if x.recv(1) == b"":
+                        closed.add(x)
+            self.assertGreaterEqual(len(closed), 20, "beyond max_connections: closed")
+        finally:
+            for s in extra:
+                s.close()
+        # Garbage only: silence, and the connection still serves the next good frame.
+        s = socket.create_connection(("127.0.0.1", self.rtu_port), timeout=3)
+        try:
+            s.sendall(bytes(range(7, 64)) + frame(11, 4, 0, 0, 0, 2))
+            got = s.recv(64)
+            self.assertEqual(got[:3], bytes([11, 4, 4]), got.hex())
+        finally:
+            s.close()
+        c = ModbusTcpClient("127.0.0.1", port=self.rtu_port, framer=ModbusRtuFramer, timeout=3)
+        self.assertTrue(c.connect())
+        try:
+            self.assertFalse(c.read_input_registers(0, 2, slave=11).isError(), "still served")
+        finally:
+            c.close()
 
     def test_64_clients_at_once(self):
         errors, done = [], []

@@ -32,7 +32,7 @@ struct modbus_config {
     double write_timeout = 5;  // seconds
     std::vector<std::string> allow;
     bool read_only = false;
-    std::vector<rtu_config> rtu;             // `rtu: {...}` or `rtu: [{...}, {...}]`
+    std::vector<rtu_config> rtu;              // `rtu: {...}` or `rtu: [{...}, {...}]`
     std::optional<std::string> rtu_over_tcp;  // HOST:PORT: RTU frames on TCP connections
     // Modbus TCP requests for unit id 0 are served by this unit, as a GX serves its system
     // service on 0 and 100: -1 = auto (the unit with the GX system map, if the site has one),

@@ -63,7 +63,7 @@ class rtu_server : public std::enable_shared_from_this<rtu_server> {
     server_stats& stats_;
     std::shared_ptr<transport::link> link_;
     boost::asio::steady_timer silence_, write_deadline_;
-    std::vector<std::uint8_t> line_;    // bytes since the last silence
+    std::vector<std::uint8_t> line_;                 // bytes since the last silence
     std::vector<std::vector<std::uint8_t>> frames_;  // complete runs waiting for a write to end
     std::unique_ptr<pending_write> pending_;
     std::uint64_t seq_ = 0;
