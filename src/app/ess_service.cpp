@@ -233,9 +233,11 @@ void ess_service::fill_meter(clock::time_point now) {
     };
     sample_.grid_w = get("power");
     sample_.grid_l1_w = get("power_l1");
-    // A meter that answers but whose readings never move is as good as gone.
-    const bool frozen = m.changed != clock::time_point{} && now - m.changed > kFrozenAfter &&
-                        now - m.answered <= kStale;
+    // A meter that answers but whose readings never move is as good as gone (judged only while
+    // it answers: a silent meter is stale anyway, and says nothing about its values).
+    const bool answering = m.answered != clock::time_point{} && now - m.answered <= kStale;
+    const bool frozen =
+        answering ? m.changed != clock::time_point{} && now - m.changed > kFrozenAfter : m.frozen;
     if (frozen != m.frozen) {
         m.frozen = frozen;
         if (frozen)

@@ -304,3 +304,62 @@ class RtuOverTcpTest(SiteCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TwoPortsTest(SiteCase):
+    """Two RTU ports, each with its own units; a slow confirmed write on one port holds only
+    that bus - the other port and Modbus TCP keep answering meanwhile."""
+
+    @classmethod
+    def simulators(cls):
+        cls.socats, cls.lines = [], []
+        for name in ("a", "b"):
+            srv = os.path.join(cls.dir.name, f"{name}_srv")
+            cli = os.path.join(cls.dir.name, f"{name}_cli")
+            cls.socats.append(subprocess.Popen(["socat", f"pty,raw,echo=0,link={srv}",
+                                                f"pty,raw,echo=0,link={cli}"],
+                                               stderr=subprocess.DEVNULL))
+            cls.lines.append((srv, cli))
+        assert wait_until(lambda: all(os.path.exists(p) for l in cls.lines for p in l), 5)
+        return {}
+
+    @classmethod
+    def site(cls):
+        example = os.path.join(os.path.dirname(MAPS), "examples", "static-example.yaml")
+        (a_srv, _), (b_srv, _) = cls.lines
+        return ("modbus:\n  listen: 127.0.0.1:0\n  write_timeout: 5\n  rtu:\n"
+                f"    - {{port: {a_srv}, baud: 115200, parity: none, units: [1]}}\n"
+                f"    - {{port: {b_srv}, baud: 115200, parity: none, units: [2]}}\n"
+                "devices:\n  slow: {driver: static, latency: 1.5}\n  fast: {driver: static}\n"
+                f"units:\n  - {{unit_id: 1, device: slow, map: {example}}}\n"
+                f"  - {{unit_id: 2, device: fast, map: {example}}}\n")
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        for s in cls.socats:
+            s.terminate()
+            s.wait(5)
+
+    def test_a_slow_write_holds_only_its_own_bus(self):
+        a = RtuLine(self.lines[0][1])
+        b = RtuLine(self.lines[1][1])
+        try:
+            self.assertEqual(a.read(0.05) + b.read(0.05), b"")
+            # Unit 2 is on port b only: port a stays silent for it.
+            a.send(frame(2, 3, 0, 10, 0, 1))
+            self.assertEqual(a.read(0.3), b"")
+            # FC6 to unit 1 (1.5 s to confirm) on port a ...
+            started = time.monotonic()
+            a.send(frame(1, 6, 0, 100, 0x04, 0xD2))
+            # ... while port b answers unit 2 at once.
+            b.send(frame(2, 3, 0, 10, 0, 1))
+            got = b.read(0.2)
+            self.assertEqual(got[:3], bytes([2, 3, 2]), got.hex())
+            self.assertLess(time.monotonic() - started, 1.0, "port b did not wait for port a")
+            echo = a.read(2.5)
+            self.assertEqual(echo, frame(1, 6, 0, 100, 0x04, 0xD2), "the confirmed write's echo")
+            self.assertGreater(time.monotonic() - started, 1.4, "after the device confirmed")
+        finally:
+            a.close()
+            b.close()
