@@ -34,6 +34,7 @@ client_device::client_device(std::string name, asio::any_io_executor exec, clien
 client_device::~client_device() = default;
 
 std::string client_device::check_point(const core::point_spec& p) const {
+    if (constant_points::handles(p)) return {};
     if (p.ref.kind != "modbus")
         return "driver modbus serves {modbus: NAME} (a point of the device map " + options_.model +
                ")";
@@ -49,11 +50,16 @@ std::string client_device::check_point(const core::point_spec& p) const {
 }
 
 void client_device::subscribe(const core::point_spec& p, value_listener listener) {
+    if (constant_points::handles(p)) return constants_.subscribe(p, std::move(listener));
     listeners_[p.ref.key].push_back(std::move(listener));
 }
 
-void client_device::write(const core::point_spec&, const core::value&, core::write_done done,
+void client_device::write(const core::point_spec& p, const core::value& v, core::write_done done,
                           time_point) {
+    if (constant_points::handles(p)) {  // an rw {value: X} register the bridge holds
+        constants_.store(p, v);
+        return done(core::make_result(core::outcome::ok));
+    }
     done(core::make_result(core::outcome::not_writable, "the bridge only reads this device"));
 }
 

@@ -6,7 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <boost/asio/io_context.hpp>
 #include "vxbridge/config/site_config.hpp"
+
+#include "vxbridge/devices/modbus_client/client_device.hpp"
 #include "vxbridge/devices/modbus_client/client_options.hpp"
 #include "vxbridge/devices/modbus_client/meter_sim.hpp"
 #include "vxbridge/devices/modbus_client/read_plan.hpp"
@@ -214,6 +217,30 @@ TEST_F(MeterOptions, SerialDefaultsAreTheMetersFactorySettings) {
     EXPECT_EQ(o->unit_id, 2);
     ASSERT_TRUE(o->map);
     EXPECT_EQ(o->map->name, "eastron-sdm630");
+}
+
+TEST(MeterDevice, NamesWhatItServesAndHoldsConstants) {
+    boost::asio::io_context io;
+    client_options o;
+    o.model = "em24";
+    o.map = shipped("em24");
+    client_device d("grid", io.get_executor(), o);
+    vx::core::point_spec p;
+    p.ref = {"modbus", "power", {}};
+    EXPECT_EQ(d.check_point(p), "");
+    p.ref = {"modbus", "energy_export_l1", {}};
+    EXPECT_EQ(d.check_point(p), "") << "the shared vocabulary: reads unavailable on an EM24";
+    p.ref = {"modbus", "powr", {}};
+    EXPECT_NE(d.check_point(p).find("did you mean 'power'"), std::string::npos);
+    p.ref = {"modbus", "power", {}};
+    p.writable = true;
+    EXPECT_NE(d.check_point(p).find("read-only"), std::string::npos);
+    // {value: X} works on every driver, this one too (README).
+    p.ref = {"value", "7", {}};
+    EXPECT_EQ(d.check_point(p), "");
+    value got;
+    d.subscribe(p, [&](const value& v, auto) { got = v; });
+    EXPECT_EQ(num(got), 7);
 }
 
 }  // namespace

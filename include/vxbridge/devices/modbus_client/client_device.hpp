@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "vxbridge/devices/constant_points.hpp"
 #include "vxbridge/devices/device.hpp"
 #include "vxbridge/devices/driver_registry.hpp"
 #include "vxbridge/devices/modbus_client/client_bus.hpp"
@@ -33,7 +34,10 @@ class client_device final : public device, public std::enable_shared_from_this<c
     void write(const core::point_spec& point, const core::value& v, core::write_done done,
                time_point deadline) override;
     bool online() const override { return online_.up(); }
-    void clear_subscriptions() override { listeners_.clear(); }
+    void clear_subscriptions() override {
+        listeners_.clear();
+        constants_.clear_listeners();
+    }
     link_status status() const override;
     void start() override;
     void stop() override;
@@ -55,6 +59,7 @@ class client_device final : public device, public std::enable_shared_from_this<c
     std::shared_ptr<client_bus> bus_;
     boost::asio::steady_timer timer_;
     std::map<std::string, std::vector<value_listener>> listeners_;
+    constant_points constants_;  // {value: X} entries of the maps bound to this device
     std::map<std::string, core::value> values_;
     std::vector<const read_block*> due_;
     std::size_t next_ = 0;
