@@ -56,7 +56,8 @@ void init_logging(const std::string& level) {
         else
             formatter->set_pattern("%H:%M:%S.%e %-5l %n: %v");
         sink->set_formatter(std::move(formatter));
-        for (const char* name : {"app", "modbus", "config", "devices", "vebus", "xcom", "mbclient", "ess"})
+        for (const char* name :
+             {"app", "modbus", "config", "devices", "vebus", "xcom", "mbclient", "ess"})
             spdlog::register_logger(std::make_shared<spdlog::logger>(name, sink));
         spdlog::flush_on(spdlog::level::info);
         return true;

@@ -59,7 +59,7 @@ class gateway {
     std::shared_ptr<const modbus::request_handler> handler_;
     std::unique_ptr<modbus::tcp_server> tcp_;
     std::vector<std::shared_ptr<modbus::rtu_server>> rtu_;  // one per serial port
-    std::unique_ptr<modbus::tcp_server> rtu_tcp_;            // RTU over TCP
+    std::unique_ptr<modbus::tcp_server> rtu_tcp_;           // RTU over TCP
 };
 
 }  // namespace vx::app
