@@ -34,7 +34,6 @@ ess_step ess_regulator::step(double ac_in_w, double ac_out_w, double grid_w, dou
         if (moving && (aim - *last_ac_in_) * moved > 0) {
             last_ac_in_ = ac_in_w;
             out.setpoint_w = *last_setpoint_;
-            out.holding = true;
             return out;
         }
     }

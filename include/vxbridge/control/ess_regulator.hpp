@@ -30,7 +30,6 @@ struct ess_step {
     double setpoint_w = 0;   // the Multi's AC-input setpoint, rounded to whole W
     double target_w = 0;     // the grid target after the feed-in limit
     std::string limited_by;  // "" or which limit shaped the setpoint (for the view and logs)
-    bool holding = false;    // the last command held: the Multi is still ramping towards it
 };
 
 class ess_regulator {

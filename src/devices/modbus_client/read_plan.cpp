@@ -96,11 +96,4 @@ void read_plan::apply_signs(std::map<std::string, core::value>& values) const {
     }
 }
 
-unsigned read_plan::cycle_registers() const {
-    unsigned n = 0;
-    for (const auto& b : blocks_)
-        if (b.poll == core::poll_class::normal) n += b.count;
-    return n;
-}
-
 }  // namespace vx::devices::modbus_client

@@ -41,9 +41,6 @@ class read_plan {
     // sign_of: each such point takes the sign of its reference (as known in `values`).
     void apply_signs(std::map<std::string, core::value>& values) const;
 
-    // Registers a whole cycle reads (every-cycle blocks) and the requests it takes.
-    unsigned cycle_registers() const;
-
   private:
     std::vector<read_block> blocks_;
     std::vector<const register_map::register_entry*> signed_;
