@@ -304,7 +304,12 @@ void ess_service::tick() {
     publish_all();
     // Settings on disk within 2 s of a change: checked every second, so changes coalesce.
     if (loop_.persistent_version() != saved_version_) save();
-    timer_.expires_after(std::chrono::seconds(1));
+    // Every second, or just after the measurement in use goes stale if that comes first.
+    auto next = clock::now() + std::chrono::seconds(1);
+    if (const auto at = loop_.stale_at())
+        next = std::clamp(*at + std::chrono::milliseconds(5),
+                          clock::now() + std::chrono::milliseconds(5), next);
+    timer_.expires_at(next);
     timer_.async_wait([w = weak_from_this()](boost::system::error_code ec) {
         if (auto self = w.lock(); self && !ec) self->tick();
     });

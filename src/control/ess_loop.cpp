@@ -263,6 +263,16 @@ std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) 
     return std::nullopt;
 }
 
+std::optional<ess_loop::steady::time_point> ess_loop::stale_at() const {
+    if (!regulating_ || !last_sample_) return std::nullopt;
+    auto newest = last_sample_->at;
+    if (meter_in_use()) {
+        if (!last_sample_->grid_at) return std::nullopt;
+        newest = std::min(newest, *last_sample_->grid_at);
+    }
+    return newest + cfg_.stale_after;
+}
+
 std::map<std::string, double> ess_loop::persistent() const {
     std::map<std::string, double> out;
     for (const auto& d : ess_setting_defs())

@@ -212,9 +212,9 @@ class MeterEssTest(SiteCase):
         started = time.monotonic()
         self.assertTrue(self.bridge.wait_for(lost, within), self.bridge.drain())
         # The last good sample is at most one meter cycle old when the fault starts; stale after
-        # 5 s, noticed by the loop's 1 s tick (a frozen meter: 15 s without a change first);
-        # 0.5 s for a loaded CI machine.
-        self.assertLessEqual(time.monotonic() - started, within - 1,
+        # 5 s, and the loop ticks at that moment (a frozen meter: 15 s without a change first);
+        # the rest is for a loaded CI machine under ASan (measured 5.15-5.5 s in Debug).
+        self.assertLessEqual(time.monotonic() - started, within - 1.5,
                              "passthru within 5 s of the meter's last sample")
         self.assertTrue(wait_until(lambda: float(self.sim.control("status")["setpoint_ram"]) == 0,
                                    3), "0 W to the Multi")

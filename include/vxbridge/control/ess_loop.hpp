@@ -86,6 +86,9 @@ class ess_loop {
     // command, once); otherwise the last command is re-sent when nothing was sent for
     // resend_every.
     std::optional<ess_command> tick(steady::time_point now, bool link_up);
+    // While regulating: when the measurement in use goes stale if nothing fresh arrives (the
+    // caller ticks then, so passthru follows the 5 s rule closely rather than up to a tick late).
+    std::optional<steady::time_point> stale_at() const;
 
     // The persistent settings and BatteryLife's memory (what the state file holds).
     std::map<std::string, double> persistent() const;

@@ -129,6 +129,7 @@ TEST(EssLoop, LimitsInTheBatteryFrame) {
 TEST(EssLoop, StaleMeasurementOrLostLinkStopsRegulationOnceAndItResumes) {
     ess_loop l(optimized());
     ASSERT_TRUE(l.on_sample(sample(0, 0, 50, t0), t0, wall0, 720));
+    EXPECT_EQ(l.stale_at(), t0 + 5s) << "the Multi's sample ages without a meter";
     auto c = l.tick(t0 + 1s, true);
     ASSERT_TRUE(c) << "re-sent every second, even unchanged";
     EXPECT_FALSE(c->passthru);
@@ -224,14 +225,17 @@ TEST(EssLoop, AStaleMeterStopsRegulationOnceAndItResumesOnItsOwn) {
             << "a meter sample up to 5 s old still counts (i = " << i << ")";
         EXPECT_TRUE(!l.tick(t0 + i * 1s, true) || !l.tick(t0 + i * 1s, true)->passthru);
     }
-    const auto t = l.tick(t0 + 5500ms, true);
-    ASSERT_TRUE(t) << "5.5 s after the meter's last sample";
+    ASSERT_TRUE(l.stale_at());
+    EXPECT_EQ(*l.stale_at(), t0 + 5s) << "the service ticks then: passthru 5 s after the sample";
+    const auto t = l.tick(*l.stale_at() + 1ms, true);
+    ASSERT_TRUE(t) << "just after the meter's last sample turned 5 s old";
     EXPECT_TRUE(t->passthru);
     EXPECT_EQ(t->setpoint_w, 0);
     EXPECT_FALSE(l.on_sample(metered(0, 500, t0 + 6s, t0), t0 + 6s, wall0, 720))
         << "never a step on a meter sample older than 5 s";
     EXPECT_EQ(l.state_text(), "passthru: grid meter lost");
     EXPECT_FALSE(l.tick(t0 + 7s, true)) << "said once";
+    EXPECT_FALSE(l.stale_at()) << "nothing to wait for in passthru";
     EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 60s)), 0);
     EXPECT_EQ(num(l.read("ess_no_grid_meter", t0 + 121s)), 2) << "GX alarm #49 after 120 s";
     const auto back = l.on_sample(metered(0, 500, t0 + 130s, t0 + 130s), t0 + 130s, wall0, 720);
