@@ -27,11 +27,21 @@ VEBUS_SOURCES = {
     37: ("ess_setpoint", "rw"), 38: ("ess_disable_charge", "rw"), 39: ("ess_disable_feedin", "rw"),
     44: "alarm_temperature", 45: "alarm_low_battery", 46: "alarm_overload", 47: "alarm_ripple",
     95: "charge_state", 96: ("ess_setpoint", "rw"),
+    # L2/L3 of split-phase and 3-phase systems (docs/vebus-multi-unit.md): phase frames F 2/3,
+    # powers summed over the units of the phase; read 0 on a single-phase Multi.
+    4: "ac_in_v_l2", 5: "ac_in_v_l3", 7: "ac_in_i_l2", 8: "ac_in_i_l3", 10: "ac_in_f_l2",
+    11: "ac_in_f_l3", 13: "ac_in_p_l2", 14: "ac_in_p_l3", 16: "ac_out_v_l2", 17: "ac_out_v_l3",
+    19: "ac_out_i_l2", 20: "ac_out_i_l3", 24: "ac_out_p_l2", 25: "ac_out_p_l3",
+    40: ("ess_setpoint_l2", "rw"), 41: ("ess_setpoint_l3", "rw"),
+    98: ("ess_setpoint_l2", "rw"), 100: ("ess_setpoint_l3", "rw"),
+    48: "alarm_temperature_l2", 49: "alarm_low_battery_l2", 50: "alarm_overload_l2",
+    51: "alarm_ripple_l2", 52: "alarm_temperature_l3", 53: "alarm_low_battery_l3",
+    54: "alarm_overload_l3", 55: "alarm_ripple_l3", 105: ("redetect", "rw"),
 }
 VEBUS_CONSTANTS = {57: 0, 58: 0, 59: 0, 60: 0}  # no VE.Bus BMS
 # L2/L3 setpoints of a single-phase Multi: accepted and held by the bridge (OpenEMS writes 37-41
 # with one FC16 every cycle), not sent anywhere.
-VEBUS_HELD = {40, 41}
+VEBUS_HELD = {40, 41, 98, 100}
 
 SYSTEM_SOURCES = {
     817: "consumption_l1_w", 818: "consumption_l2_w", 819: "consumption_l3_w",
@@ -159,8 +169,13 @@ def entry(path, text, reg, mtype, scale, rw, sources, constants, name_seen):
             fields["access"] = "rw"
         if sources is VEBUS_SOURCES and reg in VEBUS_HELD:
             fields["access"] = "rw"
-            fields["description"] = quote(path + " (single-phase Multi: a write is accepted and "
-                                          "held by the bridge, not sent)")
+            fields["description"] = quote(path + " (the phase total, divided by the phase's "
+                                          "units; a Multi without this phase holds it, not sent)")
+            return fields
+        if sources is VEBUS_SOURCES and 48 <= reg <= 55:
+            fields["description"] = quote(path + " (no per-phase source over the MK3: the system "
+                                          "alarm on every phase the system has, or 0 with "
+                                          "phase_alarms: zero)")
             return fields
     missing = " (not provided by the meter: reads 0)" if sources is GRID_SOURCES else " (not provided by the MK3: reads 0)"
     desc = path + ("" if src or reg in constants or fields["type"] == "pad" else missing)

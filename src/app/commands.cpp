@@ -244,6 +244,27 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1200, 921600));
     sim_vebus->add_option("--meter-latency", vs.meter_latency_ms, "reply latency in ms (default 5)")
         ->check(CLI::Range(0, 10000));
+    sim_vebus
+        ->add_option("--topology", vs.topology,
+                     "phases x units per phase: 1x1 (default), 1x2, 1x3, 2x1, 3x1, 3x2")
+        ->check(CLI::IsMember({"1x1", "1x2", "1x3", "2x1", "3x1", "3x2"}));
+    // The [U] answers of protocols/vebus-multi-unit.md section 7, one switch each.
+    sim_vebus
+        ->add_option("--address-scheme", vs.address_scheme,
+                     "[U] single-phase parallel slaves: contiguous (0,1,2) or stride3 (0,3,6)")
+        ->check(CLI::IsMember({"contiguous", "stride3"}));
+    sim_vebus
+        ->add_option("--slave-ess", vs.slave_ess,
+                     "[U] an ESS write to a slave: ignore (0x87), apply, refuse (0x80)")
+        ->check(CLI::IsMember({"ignore", "apply", "refuse"}));
+    sim_vebus->add_flag("--garbage-beyond-phases", vs.garbage_beyond_phases,
+                        "[U] F n above the phase count answers garbage (default: silence)");
+    sim_vebus->add_flag("!--no-address-read", vs.answer_address_read,
+                        "[U] 'A' 00 gets no reply (default: the selected address)");
+    sim_vebus->add_flag("--config-needs-s", vs.config_needs_s,
+                        "[U] F 07 answered only after an 'S' with ext0 bit 0x04");
+    sim_vebus->add_flag("!--lenient-f", vs.strict_f,
+                        "[U] keep an 'F' reply when 'A'/'S' arrives before it (default: drop)");
     sim_vebus->add_option("--meter-l2", vs.meter_l2_w, "load on L2 in W (default 0)");
     sim_vebus->add_option("--meter-l3", vs.meter_l3_w, "load on L3 in W (default 0)");
     (void)meter;

@@ -22,7 +22,9 @@ std::shared_ptr<spdlog::logger> log() {
 }
 
 // The Multi's points the loop reads (driver vebus names).
-const char* const kFeeds[] = {"ac_in_p", "ac_out_p", "soc", "bat_v", "link_up", "ess_setpoint"};
+const char* const kFeeds[] = {"ac_in_p",     "ac_out_p",    "ac_in_p_l2", "ac_in_p_l3",
+                              "ac_out_p_l2", "ac_out_p_l3", "phases",     "units",
+                              "soc",         "bat_v",       "link_up",    "ess_setpoint"};
 
 // The meter's points the loop and systemcalc read (every shipped meter map names them so).
 const char* const kMeterFeeds[] = {"power",      "power_l1",   "power_l2",  "power_l3",
@@ -188,10 +190,18 @@ void ess_service::on_value(const std::string& key, const core::value& v, clock::
             return;
         }
         if (key == "ac_in_p" && d) {
-            s.ac_in_w = *d;
+            s.ac_in_l[0] = *d;
             s.at = t;
         } else if (key == "ac_out_p" && d) {
-            s.ac_out_w = *d;
+            s.ac_out_l[0] = *d;
+        } else if (key.starts_with("ac_in_p_l") && d) {
+            s.ac_in_l[key.back() - '1'] = *d;
+        } else if (key.starts_with("ac_out_p_l") && d) {
+            s.ac_out_l[key.back() - '1'] = *d;
+        } else if (key == "phases" && d) {
+            s.phases = std::clamp(static_cast<int>(*d), 1, 3);
+        } else if (key == "units" && d) {
+            s.units = std::max(1, static_cast<int>(*d));
         } else if (key == "soc") {
             s.soc = d;
         } else if (key == "bat_v") {
@@ -233,6 +243,8 @@ void ess_service::fill_meter(clock::time_point now) {
     };
     sample_.grid_w = get("power");
     sample_.grid_l1_w = get("power_l1");
+    sample_.grid_l2_w = get("power_l2");
+    sample_.grid_l3_w = get("power_l3");
     // A meter that answers but whose readings never move is as good as gone (judged only while
     // it answers: a silent meter is stale anyway, and says nothing about its values).
     const bool answering = m.answered != clock::time_point{} && now - m.answered <= kStale;
@@ -264,26 +276,31 @@ std::optional<double> ess_service::systemcalc(const std::string& key, clock::tim
             const auto it = m.v.find(k);
             return it == m.v.end() ? std::nullopt : std::optional<double>(it->second);
         };
-        const auto n = std::string(1, key[key.size() - 3]);  // grid_lN_w / consumption_lN_w
-        const auto grid = get("power_l" + n);
+        const int n = key[key.size() - 3] - '0';  // grid_lN_w / consumption_lN_w
+        const auto grid = get("power_l" + std::to_string(n));
         if (key.starts_with("grid")) return grid;
         if (!grid) return std::nullopt;
-        // Loads between the meter and the Multi (section 4): meter - Multi AC-in on the
-        // Multi's phase, plus what the Multi's AC-out feeds; the other phases are all load.
-        if (n == "1") {
+        // Loads between the meter and the Multi (section 4): meter - Multi AC-in on a phase
+        // the Multi has, plus what its AC-out feeds; other phases are all load.
+        if (n <= sample_.phases) {
             if (!multi_fresh) return std::nullopt;
-            return sample_.ac_out_w + std::max(0.0, *grid - sample_.ac_in_w);
+            return sample_.ac_out_l[n - 1] + std::max(0.0, *grid - sample_.ac_in_l[n - 1]);
         }
         return std::max(0.0, *grid);
     }
     if (!multi_fresh) return std::nullopt;
-    if (key == "grid_l1_w") return sample_.ac_in_w;
-    if (key == "consumption_l1_w") return sample_.ac_out_w;
-    return std::nullopt;  // L2/L3 of a single-phase Multi without a meter: nothing known
+    const int n = key[key.size() - 3] - '0';
+    if (n > sample_.phases) return std::nullopt;  // a phase the Multi has not: nothing known
+    return key.starts_with("grid") ? sample_.ac_in_l[n - 1] : sample_.ac_out_l[n - 1];
 }
 
 void ess_service::step() {
     if (stopped_ || sample_.at == clock::time_point{}) return;
+    sample_.ac_in_w = sample_.ac_out_w = 0;
+    for (int p = 0; p < sample_.phases; ++p) {
+        sample_.ac_in_w += sample_.ac_in_l[p];
+        sample_.ac_out_w += sample_.ac_out_l[p];
+    }
     fill_meter(clock::now());
     const auto wall = std::chrono::system_clock::now();
     if (const auto c = loop_.on_sample(sample_, clock::now(), wall, local_minutes(wall))) {
@@ -353,8 +370,11 @@ void ess_service::send(const control::ess_command& c) {
         send_point("ess_disable_feedin", c.disable_feedin);
         sent_disable_feedin_ = c.disable_feedin;
     }
-    sent_[sent_next_++ % sent_.size()] = c.setpoint_w;
-    send_point("ess_setpoint", c.setpoint_w);
+    // One setpoint per phase (37 / 40 / 41); a single-phase Multi gets 37 alone.
+    sent_[sent_next_++ % sent_.size()] = c.phase_w[0];
+    send_point("ess_setpoint", c.phases == 1 ? c.setpoint_w : c.phase_w[0]);
+    if (c.phases >= 2) send_point("ess_setpoint_l2", c.phase_w[1]);
+    if (c.phases >= 3) send_point("ess_setpoint_l3", c.phase_w[2]);
     if (c.passthru) sent_disable_charge_ = sent_disable_feedin_ = std::nullopt;
 }
 

@@ -147,7 +147,12 @@ class vebus_site : public std::enable_shared_from_this<vebus_site> {
             throw std::runtime_error("--meter needs --meter-pty LINK or --meter-tcp HOST:PORT");
         m.baud = a.meter_baud;
         m.latency = std::chrono::milliseconds(a.meter_latency_ms);
-        m.plant = [this] { return std::array<double, 3>{multi_->multi().grid_power(), l2_, l3_}; };
+        // Each phase: the Multi's AC input on it (+ the grid-side load on L1) and the extra loads.
+        m.plant = [this] {
+            const auto& mu = multi_->multi();
+            return std::array<double, 3>{mu.phase_grid_power(0), mu.phase_grid_power(1) + l2_,
+                                         mu.phase_grid_power(2) + l3_};
+        };
         meter_ = std::make_shared<devices::modbus_client::meter_sim_server>(io.get_executor(),
                                                                             std::move(m));
     }
@@ -199,6 +204,19 @@ int run_vebus_sim(const vebus_sim_args& a) {
     o.multi.load_w = a.load_w;
     o.multi.initial_soc = a.soc;
     o.multi.mains = a.mains;
+    using mo = devices::vebus::multi_sim_options;
+    const auto topo = devices::vebus::parse_topology(a.topology).value_or(std::pair{1, 1});
+    o.multi.phases = topo.first;
+    o.multi.units_per_phase = topo.second;
+    o.multi.address_scheme =
+        a.address_scheme == "stride3" ? mo::scheme::stride3 : mo::scheme::contiguous;
+    o.multi.slave_ess = a.slave_ess == "apply"    ? mo::slave_write::apply
+                        : a.slave_ess == "refuse" ? mo::slave_write::refuse
+                                                  : mo::slave_write::ignore;
+    o.multi.garbage_beyond_phases = a.garbage_beyond_phases;
+    o.multi.answer_address_read = a.answer_address_read;
+    o.multi.config_needs_s = a.config_needs_s;
+    o.strict_f = a.strict_f;
     o.day_profile = a.profile == "day";
     o.speed = a.speed;
     std::shared_ptr<vebus_site> sim;

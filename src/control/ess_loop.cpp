@@ -58,7 +58,11 @@ const std::vector<std::string>& ess_loop::status_names() {
     return names;
 }
 
-ess_loop::ess_loop(ess_config c, battery_life_memory bl) : cfg_(c), bl_(bl), regulator_(c.law) {
+ess_loop::ess_loop(ess_config c, battery_life_memory bl)
+    : cfg_(c),
+      bl_(bl),
+      regulator_(c.law),
+      phase_regulators_{ess_regulator(c.law), ess_regulator(c.law), ess_regulator(c.law)} {
     for (const auto& d : ess_setting_defs()) values_[std::string(d.name)] = d.fallback;
     values_["hub4_mode"] = cfg_.mode;
     values_["minimum_soc"] = cfg_.min_soc;
@@ -156,14 +160,16 @@ ess_limits ess_loop::limits(const ess_sample& s) const {
     ess_limits l;
     const double ubat = s.bat_v.value_or(0) > 0 ? *s.bat_v : 48.0;
     // Charge (battery frame): the Multi's limit, 2701 (<= 99 % of it), 2705 x UBat (DVCC).
-    double charge = cfg_.max_charge_w;
+    const double units = std::max(1, s.units);  // the limits are per Multi
+    const double max_charge = cfg_.max_charge_w * units, max_feed = cfg_.max_feed_w * units;
+    double charge = max_charge;
     if (const auto pct = setting("max_charge_percentage"); pct <= 99)
-        charge = std::min(charge, cfg_.max_charge_w * pct / 100.0);
+        charge = std::min(charge, max_charge * pct / 100.0);
     if (const auto amps = setting("max_charge_current"); amps >= 0)
         charge = std::min(charge, amps * ubat);
     l.max_charge_w = charge;
     // Discharge: the Multi's inverter limit, 2702 (< 50 % = none at all), 2704 (negative = none).
-    double discharge = cfg_.max_feed_w;
+    double discharge = max_feed;
     if (setting("max_discharge_percentage") < 50) discharge = 0;
     if (const auto p = setting("max_discharge_power"); p >= 0) discharge = std::min(discharge, p);
     l.max_discharge_w = discharge;
@@ -199,7 +205,7 @@ std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time
     if (now - s.at > cfg_.stale_after) return std::nullopt;  // tick() stops regulation
     // On a meter: regulate only on a fresh one (section 5: the GX stops, the Multi goes to
     // passthru); tick() says so once.
-    const auto meter_w = mode() == 2 ? s.grid_l1_w : s.grid_w;
+    const auto meter_w = mode() == 2 && s.phases <= 1 ? s.grid_l1_w : s.grid_w;
     const bool meter_fresh = s.grid_at && meter_w && now - *s.grid_at <= cfg_.stale_after;
     if (meter_fresh) meter_seen_ = std::max(meter_seen_, *s.grid_at);
     if (meter_in_use() && !meter_fresh) return std::nullopt;
@@ -209,12 +215,21 @@ std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time
 
     // The grid: the meter's (the total, or the Multi's phase in mode 2), unless 2718 says
     // "inverter/charger" or there is no meter.
-    const double grid = meter_in_use() ? *meter_w : s.ac_in_w;
-    last_step_ = regulator_.step(s.ac_in_w, s.ac_out_w, grid, target(now).value_or(0), limits(s));
-    ess_command c;
-    // Never outside the Multi's limits, whatever the law asks.
-    c.setpoint_w = std::clamp(last_step_.setpoint_w, -cfg_.max_feed_w, cfg_.max_charge_w);
     const auto l = limits(s);
+    const double units = std::max(1, s.units);
+    const int phases = std::clamp(s.phases, 1, 3);
+    ess_command c;
+    c.phases = phases;
+    if (phases == 1) {
+        const double grid = meter_in_use() ? *meter_w : s.ac_in_w;
+        last_step_ = regulator_.step(s.ac_in_w, s.ac_out_w, grid, target(now).value_or(0), l);
+        // Never outside the Multi's limits, whatever the law asks.
+        c.setpoint_w =
+            std::clamp(last_step_.setpoint_w, -cfg_.max_feed_w * units, cfg_.max_charge_w * units);
+        c.phase_w[0] = c.setpoint_w;
+    } else {
+        per_phase_step(s, now, l, c);
+    }
     c.disable_feedin = l.discharge_blocked || (l.max_discharge_w && *l.max_discharge_w <= 0);
     c.disable_charge = l.max_charge_w && *l.max_charge_w <= 0;
     regulating_ = true;
@@ -224,6 +239,50 @@ std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time
     last_command_ = c;
     last_sent_ = now;
     return c;
+}
+
+// Split-phase and 3-phase systems (multi-unit notes section 4: hub4control writes one setpoint
+// per phase). 2902 = 1 (phase compensation): the total grid is regulated with one law, and the
+// total AC-in setpoint is shared so that every phase puts the same power into the battery
+// (setpoint_p = AC-out_p + (total - AC-out) / phases) [I]. 2902 = 2: each phase's grid is
+// regulated to target / phases with its own law and a phase's share of the limits [I].
+void ess_loop::per_phase_step(const ess_sample& s, steady::time_point now, const ess_limits& l,
+                              ess_command& c) {
+    const int phases = c.phases;
+    const double units = std::max(1, s.units);
+    const double hi = cfg_.max_charge_w * units / phases, lo = -cfg_.max_feed_w * units / phases;
+    const double aim = target(now).value_or(0);
+    const std::optional<double> meter_l[3] = {s.grid_l1_w, s.grid_l2_w, s.grid_l3_w};
+    if (mode() == 1) {
+        double in = 0, out = 0;
+        for (int p = 0; p < phases; ++p) {
+            in += s.ac_in_l[p];
+            out += s.ac_out_l[p];
+        }
+        const double grid = meter_in_use() ? *s.grid_w : in;
+        last_step_ = regulator_.step(in, out, grid, aim, l);
+        const double share = (last_step_.setpoint_w - out) / phases;
+        for (int p = 0; p < phases; ++p)
+            c.phase_w[p] = std::clamp(std::round(s.ac_out_l[p] + share), lo, hi);
+    } else {
+        ess_limits pl = l;
+        for (auto* v :
+             {&pl.max_charge_w, &pl.max_discharge_w, &pl.max_feed_in_w, &pl.force_charge_w})
+            if (*v) **v /= phases;
+        ess_step total;
+        for (int p = 0; p < phases; ++p) {
+            const double grid = meter_in_use() && meter_l[p] ? *meter_l[p] : s.ac_in_l[p];
+            const auto st =
+                phase_regulators_[p].step(s.ac_in_l[p], s.ac_out_l[p], grid, aim / phases, pl);
+            c.phase_w[p] = std::clamp(st.setpoint_w, lo, hi);
+            total.target_w += st.target_w;
+            if (total.limited_by.empty()) total.limited_by = st.limited_by;
+        }
+        last_step_ = total;
+    }
+    c.setpoint_w = 0;
+    for (int p = 0; p < phases; ++p) c.setpoint_w += c.phase_w[p];
+    last_step_.setpoint_w = c.setpoint_w;
 }
 
 std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) {
@@ -251,8 +310,10 @@ std::optional<ess_command> ess_loop::tick(steady::time_point now, bool link_up) 
         regulating_ = false;
         stopped_ = true;
         regulator_.reset();
+        for (auto& r : phase_regulators_) r.reset();
         set_state(std::string("passthru: ") + why);
         last_command_ = ess_command{0, false, false, true};
+        last_command_->phases = std::clamp(last_sample_ ? last_sample_->phases : 1, 1, 3);
         last_sent_ = now;
         return last_command_;
     }

@@ -24,6 +24,11 @@ struct vebus_sim_args {
     int meter_baud = 9600;
     int meter_latency_ms = 5;
     double meter_l2_w = 0, meter_l3_w = 0;
+    // The VE.Bus system and the [U] switches of protocols/vebus-multi-unit.md section 7.
+    std::string topology = "1x1";
+    std::string address_scheme = "contiguous", slave_ess = "ignore";
+    bool garbage_beyond_phases = false, answer_address_read = true, config_needs_s = false;
+    bool strict_f = true;
 };
 
 struct xcom_sim_args {

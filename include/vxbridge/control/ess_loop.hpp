@@ -8,6 +8,7 @@
 // writes the Multi's setpoint itself.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -46,7 +47,11 @@ struct ess_config {
 
 // The Multi's values the loop needs (and the grid meter's, when there is one).
 struct ess_sample {
-    double ac_in_w = 0, ac_out_w = 0;
+    double ac_in_w = 0, ac_out_w = 0;  // the Multi's (all phases)
+    // Split-phase / 3-phase systems: phases, units (limits are per Multi), per-phase values.
+    int phases = 1, units = 1;
+    std::array<double, 3> ac_in_l{}, ac_out_l{};
+    std::optional<double> grid_l2_w, grid_l3_w;  // the meter's other phases
     std::optional<double> grid_w;     // the meter's total; none: the Multi's AC input is the grid
     std::optional<double> grid_l1_w;  // the meter's phase of the Multi (2902 = 2)
     // When the meter last answered with values that move (a frozen meter's stops moving).
@@ -57,9 +62,11 @@ struct ess_sample {
 
 // What to send to the Multi. `passthru`: 0 W, the loop stopped (stale, link lost).
 struct ess_command {
-    double setpoint_w = 0;
+    double setpoint_w = 0;  // the total over the phases
     bool disable_charge = false, disable_feedin = false;
     bool passthru = false;
+    int phases = 1;
+    std::array<double, 3> phase_w{};  // per phase (GX registers 37 / 40 / 41)
 };
 
 // What a write did: ok, refused (out of range: the GX's SetValue error, exception 0x0A), or
@@ -107,12 +114,15 @@ class ess_loop {
     double setting(std::string_view name) const;
     std::optional<double> target(steady::time_point now) const;
     ess_limits limits(const ess_sample& s) const;
+    void per_phase_step(const ess_sample& s, steady::time_point now, const ess_limits& l,
+                        ess_command& c);
     void set_state(std::string s);
 
     ess_config cfg_;
     std::map<std::string, double, std::less<>> values_;
     battery_life bl_;
     ess_regulator regulator_;
+    std::array<ess_regulator, 3> phase_regulators_;  // 2902 = 2 on a multi-phase system
     std::optional<double> override_w_;
     steady::time_point override_at_{};
     std::optional<ess_sample> last_sample_;

@@ -38,6 +38,10 @@ frame info_request(std::uint8_t which) {
     return mk2('F', {which});
 }
 
+frame config_request(std::uint8_t addr) {
+    return mk2('F', {0x07, addr});
+}
+
 frame snapshot_request(std::span<const std::uint8_t> ids) {
     std::vector<std::uint8_t> d{0x06};
     d.insert(d.end(), ids.begin(), ids.end());
@@ -119,6 +123,16 @@ std::optional<led_reply> parse_led(const frame& f) {
 }
 
 // Offsets below are the doc's buf[k] = data[k - 1] (data starts after the type byte).
+std::optional<config_info> parse_config_info(const frame& f) {
+    if (f.type != frame_type::info || f.data.size() < 14) return std::nullopt;
+    const auto& d = f.data;
+    const auto le32 = [&](std::size_t i) {
+        return static_cast<std::uint32_t>(le16(d, i)) |
+               (static_cast<std::uint32_t>(le16(d, i + 2)) << 16);
+    };
+    return config_info{le32(0), d[4], le32(7), d[13]};
+}
+
 std::optional<ac_info> parse_ac_info(const frame& f) {
     if (f.type != frame_type::info || f.data.size() < 14 || f.data[4] == kDcPhaseMarker)
         return std::nullopt;

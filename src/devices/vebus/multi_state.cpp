@@ -25,6 +25,17 @@ std::optional<std::uint16_t> multi_state::ram_raw(std::uint8_t id) const {
     return it->second;
 }
 
+std::optional<double> multi_state::ram_scaled(std::uint8_t id) const {
+    const auto raw = ram_raw(id);
+    return raw ? scaled(id, *raw) : std::nullopt;
+}
+
+bool multi_state::has_scales(std::span<const std::uint8_t> ids) const {
+    for (auto id : ids)
+        if (!scales_.contains(id)) return false;
+    return true;
+}
+
 void multi_state::ram_value(std::uint8_t id, std::uint16_t raw) {
     raw_[id] = raw;
     const auto v = scaled(id, raw);
@@ -63,7 +74,7 @@ void multi_state::ram_value(std::uint8_t id, std::uint16_t raw) {
 }
 
 // AC info currents are per unit: multiplied by the back-feed and inverter factors (section 1.5).
-void multi_state::apply_ac(const ac_info& a) {
+void multi_state::apply_phase(const ac_info& a) {
     if (a.state <= 9) m_.device_state = a.state;
     m_.phases = a.phases();
     if (auto v = scaled(ram::umains, a.mains_v)) m_.ac_in_v = v;
@@ -131,7 +142,7 @@ bool multi_state::apply(const frame& request, const frame& reply) {
             }
             if (which >= 1 && which <= 4) {
                 const auto a = parse_ac_info(reply);
-                if (a && which == 1) apply_ac(*a);
+                if (a && which == 1) apply_phase(*a);
                 return a.has_value();
             }
             if (which == 5) {

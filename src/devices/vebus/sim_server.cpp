@@ -117,25 +117,43 @@ void sim_server::do_read() {
 // exchange after the other, as on a 2400-baud line.
 void sim_server::reply(const frame& request, std::size_t request_bytes) {
     const auto now = clock::now();
+    // velib: an 'A' or 'S' while an 'F' reply is outstanding makes the MK3 filter that reply
+    // out (multi-unit notes section 2); counted, and the reply dropped in strict mode.
+    const bool is_mk2 = request.type == frame_type::mk2;
+    if (is_mk2 && request.command == 'A') ++a_frames_;
+    if (is_mk2 && (request.command == 'A' || request.command == 'S') && f_pending_ && *f_pending_ &&
+        now < f_reply_at_) {
+        ++a_during_f_;
+        if (options_.strict_f) *f_pending_ = false;
+    }
     auto replies = multi_.handle(request, now);
     if (faults_.silent) return;
     auto at = std::max(now, busy_until_);
     if (options_.byte_timing) at += request_bytes * kByteTime;
+    std::shared_ptr<bool> live;
+    if (is_mk2 && request.command == 'F' && !replies.empty()) live = std::make_shared<bool>(true);
     for (const auto& r : replies) {
         auto bytes = encode(r);
         faults_.damage(bytes, rng_);
         at += options_.latency;
         if (options_.byte_timing) at += bytes.size() * kByteTime;
-        send_later(std::move(bytes), at + faults_.delay);  // late on its own, see xcom_sim_server
+        send_later(std::move(bytes), at + faults_.delay,
+                   live);  // late on its own, see xcom_sim_server
+    }
+    if (live) {
+        f_pending_ = live;
+        f_reply_at_ = at + faults_.delay;
     }
     busy_until_ = at;
 }
 
-void sim_server::send_later(std::vector<std::uint8_t> bytes, clock::time_point at) {
+void sim_server::send_later(std::vector<std::uint8_t> bytes, clock::time_point at,
+                            std::shared_ptr<bool> live) {
     auto t = std::make_shared<asio::steady_timer>(exec_, at);
     auto data = std::make_shared<std::vector<std::uint8_t>>(std::move(bytes));
-    t->async_wait([this, w = weak_from_this(), t, data](boost::system::error_code ec) {
+    t->async_wait([this, w = weak_from_this(), t, data, live](boost::system::error_code ec) {
         if (ec || w.expired() || stopped_ || !master_) return;
+        if (live && !*live) return;  // filtered out by the MK3 (strict mode)
         last_tx_ = clock::now();
         boost::system::error_code wec;
         asio::write(*master_, asio::buffer(*data), wec);  // a pty takes a few bytes at once
@@ -167,9 +185,22 @@ std::string sim_server::control(const std::string& line) {
             vanish(std::chrono::milliseconds(static_cast<long>(num())));
         else if (cmd == "busy")
             multi_.set_busy(arg == "on");
-        else if (cmd == "load")
-            multi_.set_load(num());
-        else if (cmd == "pv")
+        else if (cmd == "load") {
+            std::string phase;
+            in >> phase;
+            if (phase.empty())
+                multi_.set_load(num());
+            else if (phase == "L1" || phase == "L2" || phase == "L3")
+                multi_.set_phase_load(phase[1] - '1', num());
+            else
+                return "error: load W [L1|L2|L3]";
+        } else if (cmd == "unit") {
+            std::string how;
+            in >> how;
+            if ((how != "on" && how != "off") ||
+                !multi_.set_unit_present(static_cast<std::uint8_t>(std::stoi(arg)), how == "on"))
+                return "error: unit ADDRESS on|off (a configured address)";
+        } else if (cmd == "pv")
             multi_.set_pv(num());
         else if (cmd == "grid_load")
             multi_.set_grid_load(num());
@@ -187,7 +218,21 @@ std::string sim_server::control(const std::string& line) {
         << " limit=" << multi_.input_limit() << " load_w=" << multi_.site().load_w
         << " pv_w=" << multi_.site().pv_w << " grid_load_w=" << multi_.site().grid_load_w
         << " ac_out_w=" << multi_.ac_out_power() << " grid_w=" << multi_.grid_power()
-        << " writes=" << multi_.setpoint_writes() << " history=";
+        << " writes=" << multi_.setpoint_writes() << " topology=" << multi_.topology()
+        << " vebus_error=" << int(multi_.vebus_error()) << " a_frames=" << a_frames_
+        << " a_during_f=" << a_during_f_;
+    for (int p = 1; p < multi_.site().phases; ++p)
+        out << " import_l" << p + 1 << "_w=" << multi_.phase_import(p) << " setpoint_ram_l" << p + 1
+            << "=" << multi_.phase_setpoint_ram(p) << " load_l" << p + 1
+            << "_w=" << multi_.phase_load(p);
+    out << " units_off=";
+    bool first = true;
+    for (const auto& u : multi_.units())
+        if (!u.present) {
+            out << (first ? "" : ",") << int(u.addr);
+            first = false;
+        }
+    out << " history=";
     const auto& h = multi_.setpoint_history();
     for (std::size_t i = 0; i < h.size(); ++i) out << (i ? "," : "") << h[i];
 

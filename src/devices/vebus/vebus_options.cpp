@@ -47,6 +47,9 @@ vebus_options read(register_map::yaml_fields& f) {
     if (auto s = read_seconds(f, "offline_after", 1, 3600)) o.offline_after = *s;
     if (auto n = f.integer("slow_every", 1, 100)) o.slow_every = static_cast<int>(*n);
     if (auto s = read_seconds(f, "poll_interval", 0, 60)) o.poll_interval = *s;
+    // [U] GX 44-55 per-phase alarms: no per-phase source over the MK3 (multi-unit notes 6).
+    if (auto a = f.choice("phase_alarms", {"mirror", "zero"}))
+        o.mirror_phase_alarms = *a == "mirror";
     if (f.has("ess")) read_ess(f, o.ess);
     return o;
 }
@@ -54,10 +57,10 @@ vebus_options read(register_map::yaml_fields& f) {
 }  // namespace
 
 driver_info options() {
-    return options_entry<vebus_options>(
-        "vebus",
-        {"port", "timeout", "silence", "offline_after", "slow_every", "poll_interval", "ess"},
-        read);
+    return options_entry<vebus_options>("vebus",
+                                        {"port", "timeout", "silence", "offline_after",
+                                         "slow_every", "poll_interval", "phase_alarms", "ess"},
+                                        read);
 }
 
 }  // namespace vx::devices::vebus

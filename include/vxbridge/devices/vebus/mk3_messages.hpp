@@ -34,6 +34,7 @@ frame address_request(std::uint8_t address);  // 'A' 01 <addr>
 frame led_request();                          // 'L'
 frame info_request(std::uint8_t which);       // 'F' n: 0 DC, 1..4 AC phase, 5 AC-in config
 frame snapshot_request(std::span<const std::uint8_t> ids);  // 'F' 06 <ids>, no reply
+frame config_request(std::uint8_t addr);                    // 'F' 07 <addr>: config frame
 frame winmon_request(char letter, std::uint8_t command, std::span<const std::uint8_t> args);
 frame read_ram_request(char letter, std::span<const std::uint8_t> ids);  // one byte per id
 frame ram_info_request(char letter, std::uint8_t id);  // 'W': <id> 00; X/Y/Z: <id>
@@ -80,6 +81,16 @@ struct dc_info {
 constexpr std::uint8_t kDcPhaseMarker = 0x0C;
 std::optional<ac_info> parse_ac_info(const frame& f);
 std::optional<dc_info> parse_dc_info(const frame& f);
+
+// 'F' 07 n reply (multi-unit notes section 1.3, velib vebus_device.c): the unit's unique
+// number, device type, the shortIds mask of configured units and its own short address.
+struct config_info {
+    std::uint32_t unique = 0;
+    std::uint8_t type = 0;
+    std::uint32_t short_ids = 0;
+    std::uint8_t addr = 0;
+};
+std::optional<config_info> parse_config_info(const frame& f);
 
 struct ac_in_config {
     std::uint8_t led_on = 0, led_blink = 0, status = 0, config = 0;

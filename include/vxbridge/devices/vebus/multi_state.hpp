@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,13 @@ class multi_state {
     }
     // The Multi answered "variable not supported" (0x90) for this RAM id.
     bool ram_unsupported(std::uint8_t id) const { return unsupported_.contains(id); }
+    // A RAM value in engineering units (its RAM-variable info applied); nullopt if unknown.
+    std::optional<double> ram_scaled(std::uint8_t id) const;
+    // All RAM-variable infos of kScaleIds read (a unit's scales need not be read again).
+    bool has_scales(std::span<const std::uint8_t> ids) const;
+    void set_scales(const std::map<std::uint8_t, ram_scale>& s) { scales_ = s; }
+    // A phase frame ('F' 1..3) decoded with these scales: V, I x factors, frequency, state.
+    void apply_phase(const ac_info& a);
 
     // A point by name (the `key` of `source: {vebus: NAME}`); monostate when unknown yet.
     core::value point(const std::string& name) const;
@@ -51,7 +59,6 @@ class multi_state {
   private:
     void ram_value(std::uint8_t id, std::uint16_t raw);
     std::optional<double> scaled(std::uint8_t id, std::uint16_t raw) const;
-    void apply_ac(const ac_info& a);
     void apply_dc(const dc_info& d);
 
     measurements m_;

@@ -26,6 +26,8 @@ struct sim_server_options {
     bool day_profile = false;
     double speed = 1;
     double start_hour = 6;
+    // [U] An 'A' or 'S' while an 'F' reply is outstanding drops that reply (velib's warning).
+    bool strict_f = true;
 };
 
 class sim_server : public std::enable_shared_from_this<sim_server> {
@@ -38,7 +40,8 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     // Closes the pty and removes the link; re-creates them after `gone`.
     void vanish(std::chrono::milliseconds gone);
     // One control line: "silent on|off", "drop P", "corrupt P", "delay MS", "latency MS",
-    // "vanish MS", "busy on|off", "status". Returns the answer line.
+    // "vanish MS", "busy on|off", "load W [L1|L2|L3]", "pv W", "grid_load W", "soc %",
+    // "unit ADDR on|off", "status". Returns the answer line.
 
     std::string control(const std::string& line);
 
@@ -50,7 +53,8 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     void close_pty();
     void do_read();
     void reply(const frame& request, std::size_t request_bytes);
-    void send_later(std::vector<std::uint8_t> bytes, std::chrono::steady_clock::time_point at);
+    void send_later(std::vector<std::uint8_t> bytes, std::chrono::steady_clock::time_point at,
+                    std::shared_ptr<bool> live = nullptr);
     void arm_idle();
     void arm_tick();
 
@@ -66,6 +70,10 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     std::chrono::steady_clock::time_point busy_until_{}, last_tx_{}, started_{};
     std::mt19937 rng_{42};
     bool stopped_ = false;
+    // 'A' frames received, and 'A'/'S' frames received while an 'F' reply was outstanding.
+    std::uint64_t a_frames_ = 0, a_during_f_ = 0;
+    std::shared_ptr<bool> f_pending_;
+    std::chrono::steady_clock::time_point f_reply_at_{};
 };
 
 }  // namespace vx::devices::vebus

@@ -1,7 +1,11 @@
-// `driver: vebus`: a Victron Multi through an MK3 (protocols/vebus-mk3-and-gx.md). One
-// coroutine owns the link: start-up (version, address, RAM-variable infos, ESS assistant scan),
-// then poll cycles; queued writes jump the poll queue; the ESS setpoint is refreshed and falls
-// back to 0 W (DESIGN.md section 3); silence, a boot frame or a port error re-initialise.
+// `driver: vebus`: a Victron Multi, or a parallel / split-phase / 3-phase system of them, through
+// one MK3 (protocols/vebus-mk3-and-gx.md, vebus-multi-unit.md). One coroutine owns the link:
+// start-up (version, address, RAM-variable infos, topology discovery, ESS assistant scan on
+// every phase master), then poll cycles (every unit's snapshot, 'A' only when the next winmon
+// frame is for another unit, phase frames F 1..3); queued writes jump the poll queue; each
+// phase's ESS setpoint is divided by its units, written to its phase master, refreshed there
+// and falls back to 0 W (DESIGN.md section 3); silence, a boot frame, a port error, VE.Bus
+// error 3/17 coming or going, or register 105 re-initialise.
 #pragma once
 
 #include <utility>  // first: Boost 1.74 awaitable.hpp uses std::exchange without including it
@@ -23,8 +27,8 @@
 #include "vxbridge/devices/online_state.hpp"
 #include "vxbridge/devices/vebus/ess_hold.hpp"
 #include "vxbridge/devices/vebus/mk3_link.hpp"
-#include "vxbridge/devices/vebus/multi_state.hpp"
 #include "vxbridge/devices/vebus/vebus_options.hpp"
+#include "vxbridge/devices/vebus/vebus_system.hpp"
 
 namespace vx::devices::vebus {
 
@@ -66,17 +70,28 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
 
     boost::asio::awaitable<void> run();
     boost::asio::awaitable<bool> initialise();
-    boost::asio::awaitable<bool> read_scales();
-    boost::asio::awaitable<void> scan_assistants();
+    boost::asio::awaitable<bool> discover();
+    boost::asio::awaitable<bool> read_scales(std::uint8_t unit);
+    boost::asio::awaitable<void> scan_assistants(int phase, std::uint8_t master);
     boost::asio::awaitable<bool> cycle();
-    boost::asio::awaitable<bool> ask(vebus::frame request);  // poll step (writes first)
+    // One poll step (queued writes first); `unit`: the unit a winmon frame is for ('A' first
+    // when another one is selected; winmon frames without one go to unit 0).
+    boost::asio::awaitable<bool> ask(vebus::frame request, std::optional<std::uint8_t> unit = {});
+    // One exchange, its reply applied; nullopt without an answer (an empty frame for requests
+    // that get none).
+    boost::asio::awaitable<std::optional<vebus::frame>> exchange(vebus::frame request);
+    boost::asio::awaitable<bool> select(std::uint8_t unit);
     boost::asio::awaitable<void> run_commands();
     boost::asio::awaitable<void> execute(command& c);
-    boost::asio::awaitable<core::write_result> send_setpoint(double gx_watts);
+    boost::asio::awaitable<core::write_result> write_setpoint(int phase, double watts,
+                                                              clock::time_point deadline);
+    boost::asio::awaitable<core::write_result> write_blocks(bool charge, bool on);
+    boost::asio::awaitable<core::write_result> send_setpoint(int phase, double gx_watts);
     boost::asio::awaitable<core::write_result> send_state(std::uint8_t sw,
                                                           std::optional<std::uint16_t> limit);
     boost::asio::awaitable<void> ess_housekeeping();
     boost::asio::awaitable<void> idle_until(clock::time_point next);
+    void watch_vebus_error();
 
     void publish();
     void publish(const std::string& name, const core::value& v);
@@ -87,7 +102,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     boost::asio::any_io_executor exec_;
     vebus_options options_;
     vebus::mk3_link link_;
-    vebus::multi_state state_;
+    vebus::vebus_system system_;
     constant_points constants_;
     std::map<std::string, std::vector<value_listener>> listeners_;
     command_queue<command> commands_;
@@ -95,11 +110,19 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     char letter_ = 'X';  // 'W' if the MK3 ignores X even after the mode-2 'S'
     bool stopping_ = false;
     bool reinit_ = false;
+    std::string reinit_why_;
+    std::optional<std::uint8_t> selected_;  // the unit 'A' last selected
+    std::optional<int> vebus_error_;        // last VE.Bus error seen, for 3/17 rediscovery
+    std::string described_;                 // the topology as last logged
     online_state online_;
 
-    // ESS (mode 3) state, GX sign: + = charge from the grid.
-    std::optional<std::uint8_t> ess_id_;
-    vebus::ess_hold ess_;
+    // ESS (mode 3) per phase, GX sign: + = charge from the grid; written to the phase master.
+    struct phase_ess {
+        explicit phase_ess(vebus::ess_hold::timing t) : hold(t) {}
+        std::optional<std::uint8_t> id;  // the ESS setpoint RAM id on the phase master
+        vebus::ess_hold hold;
+    };
+    std::vector<phase_ess> ess_;
     std::uint64_t ess_refusals_ = 0;    // consecutive refusals of the setpoint by the Multi
     std::optional<std::uint8_t> mode_;  // last switch state we set
 

@@ -11,8 +11,10 @@ namespace vx::devices::vebus {
 struct ess_options {
     std::chrono::milliseconds refresh{1'000};            // re-send the setpoint this often (< 10 s)
     std::chrono::milliseconds setpoint_timeout{60'000};  // no client write this long -> 0 W
-    double max_charge_w = 3'000;                         // register 37 above this -> 0x03
-    double max_feed_w = 3'000;                           // register 37 below -this -> 0x03
+    // Per unit: a phase setpoint (37/40/41) above units x max_charge_w or below
+    // -units x max_feed_w gets 0x03.
+    double max_charge_w = 3'000;
+    double max_feed_w = 3'000;
     // The bridge's ESS loop (what a GX runs); these are the defaults of a fresh site, the
     // settings registers (2700..., 2900...) change them and a restart keeps the change.
     int mode = 3;                 // 2902: 1 optimized, 2 optimized per phase, 3 external
@@ -33,6 +35,8 @@ struct vebus_options {
     // Start-to-start period of poll cycles; a write that arrives in the gap goes out at once.
     // 0 = back to back (the link is then always busy and writes wait for the exchange in flight).
     std::chrono::milliseconds poll_interval{500};
+    bool mirror_phase_alarms =
+        true;  // phase_alarms: mirror (the system alarm on every phase) | zero
     ess_options ess;
     bool operator==(const vebus_options&) const = default;
 };
