@@ -705,7 +705,9 @@ void vebus_device::publish() {
             v = system_.point(name);
             stamp = online_.last_good();
         }
-        if (!core::has_value(v)) continue;
+        // A multi-unit system says "missing" for a phase or unit that stopped answering (the
+        // register reads unavailable at once); a single Multi's values age out as always.
+        if (!core::has_value(v) && !system_.topo().multi_unit()) continue;
         for (const auto& l : ls) l(v, stamp);
     }
 }

@@ -114,9 +114,8 @@ topology make_topology(std::optional<std::uint32_t> short_ids,
 
 void vebus_system::set_topology(topology t) {
     topo_ = std::move(t);
-    for (const auto& u : topo_.units) units_[u.addr];  // keeps scales already read
-    lost_units_.clear();
-    lost_phases_ = {};
+    // Keeps the scales already read, and what discovery found silent until it answers again.
+    for (const auto& u : topo_.units) units_[u.addr];
 }
 
 bool vebus_system::apply(std::uint8_t selected, const frame& request, const frame& reply) {

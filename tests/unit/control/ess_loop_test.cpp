@@ -273,3 +273,60 @@ TEST(EssLoop, A2718SavedForAnotherSiteGivesWayToTheConfigsMeter) {
 }
 
 }  // namespace
+
+namespace {
+ess_sample three_phase(std::array<double, 3> in, std::array<double, 3> out, steady::time_point at) {
+    auto s = sample(in[0] + in[1] + in[2], out[0] + out[1] + out[2], 60, at);
+    s.phases = 3;
+    s.units = 3;
+    s.ac_in_l = in;
+    s.ac_out_l = out;
+    return s;
+}
+}  // namespace
+
+// 3-phase systems (multi-unit notes section 4): 2902 = 1 regulates the total and shares the
+// battery power equally over the phases; 2902 = 2 regulates each phase to a third of the target.
+TEST(EssLoop, ThreePhasesTotalOrEachPhase) {
+    ess_loop l(optimized());
+    auto c = l.on_sample(three_phase({500, 300, 100}, {800, 200, 0}, t0), t0, wall0, 720);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->phases, 3);
+    EXPECT_NEAR(c->phase_w[0] + c->phase_w[1] + c->phase_w[2], 50, 1) << "the total at the target";
+    const double out[] = {800, 200, 0};
+    for (int p = 0; p < 3; ++p)  // each phase puts the same power into the battery
+        EXPECT_NEAR(c->phase_w[p] - out[p], (50.0 - 1000) / 3, 1) << p;
+    EXPECT_NEAR(c->setpoint_w, 50, 1);
+
+    auto m = optimized();
+    m.has_meter = true;
+    ess_loop each(m);
+    each.write("hub4_mode", 2, t0);
+    auto s = three_phase({0, 0, 0}, {0, 0, 0}, t0);
+    s.grid_w = 1000;
+    s.grid_l1_w = 600;
+    s.grid_l2_w = 300;
+    s.grid_l3_w = 100;
+    s.grid_at = t0;
+    c = each.on_sample(s, t0, wall0, 720);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->phase_w[0], -583) << "each phase to 50 / 3 W on its own meter phase";
+    EXPECT_EQ(c->phase_w[1], -283);
+    EXPECT_EQ(c->phase_w[2], -83);
+    // Stale: every phase to 0 W.
+    c = each.tick(t0 + 6s, true);
+    ASSERT_TRUE(c);
+    EXPECT_TRUE(c->passthru);
+    EXPECT_EQ(c->phases, 3);
+    EXPECT_EQ(c->phase_w, (std::array<double, 3>{0, 0, 0}));
+}
+
+TEST(EssLoop, LimitsArePerMulti) {
+    auto cfg = optimized();
+    cfg.max_charge_w = 1000;
+    ess_loop l(cfg);
+    l.write("ac_power_setpoint", 9000, t0);  // far more than three Multis take
+    const auto c = l.on_sample(three_phase({0, 0, 0}, {0, 0, 0}, t0), t0, wall0, 720);
+    ASSERT_TRUE(c);
+    for (int p = 0; p < 3; ++p) EXPECT_EQ(c->phase_w[p], 1000) << "one Multi per phase";
+}

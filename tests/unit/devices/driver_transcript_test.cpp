@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "../../support/hex.hpp"
 #include "../../support/scripted_link.hpp"
@@ -52,27 +53,45 @@ vx::core::point_spec ess_point() {
 
 struct vebus_rig {
     boost::asio::io_context io;
-    std::shared_ptr<vb::multi_sim> sim = std::make_shared<vb::multi_sim>();
-    std::shared_ptr<vx::test::scripted_link> link =
-        std::make_shared<vx::test::scripted_link>(io.get_executor(), multi(sim));
+    std::shared_ptr<vb::multi_sim> sim;
+    std::shared_ptr<vx::test::scripted_link> link;
     std::shared_ptr<vx::devices::vebus::vebus_device> dev;
+    std::map<std::string, vx::core::value> seen;  // the last value of every subscribed point
 
-    explicit vebus_rig(vx::devices::vebus::vebus_options o = {}) {
+    explicit vebus_rig(vx::devices::vebus::vebus_options o = {}, vb::multi_sim_options m = {},
+                       std::vector<std::string> points = {})
+        : sim(std::make_shared<vb::multi_sim>(m)),
+          link(std::make_shared<vx::test::scripted_link>(io.get_executor(), multi(sim))) {
         o.poll_interval = 100ms;
         dev =
             std::make_shared<vx::devices::vebus::vebus_device>("multi", io.get_executor(), o, link);
+        for (const auto& n : points) {
+            vx::core::point_spec p;
+            p.ref = {"vebus", n, {}};
+            p.binding = "227/" + n;
+            dev->subscribe(p, [this, n](const vx::core::value& v, auto) { seen[n] = v; });
+        }
         dev->start();
-        EXPECT_TRUE(vx::test::run_until(io, [&] { return dev->online(); }));
+        EXPECT_TRUE(vx::test::run_until(
+            io, [&] { return dev->online(); }, 20s));
+    }
+    double number(const std::string& n) { return vx::core::as_double(seen[n]).value_or(-99999); }
+    // Runs until `point` has a value (true) or has none (false), or `limit` passes.
+    bool until_valued(const std::string& point, bool valued, std::chrono::milliseconds limit) {
+        return vx::test::run_until(
+            io, [&] { return vx::core::has_value(seen[point]) == valued; }, limit);
     }
     ~vebus_rig() {
         dev->stop();
         io.restart();
         io.poll();
     }
-    std::optional<vx::core::outcome> write(double watts) {
+    std::optional<vx::core::outcome> write(double watts, const char* point = "ess_setpoint") {
         std::optional<vx::core::outcome> result;
+        auto p = ess_point();
+        p.ref.key = point;
         dev->write(
-            ess_point(), watts, [&](vx::core::write_result r) { result = r.status; },
+            p, watts, [&](vx::core::write_result r) { result = r.status; },
             std::chrono::steady_clock::now() + 5s);
         vx::test::run_until(io, [&] { return result.has_value(); });
         return result;
@@ -133,6 +152,112 @@ TEST(vebus_driver, a_write_past_its_deadline_is_never_sent) {
         EXPECT_FALSE(it->size() > 3 && (*it)[2] == 0x58 && (*it)[3] == 0x37)
             << "a WriteViaID went out";
     EXPECT_EQ(rig.sim->ess_setpoint_ram(), 0);
+}
+
+// Multi-unit systems (protocols/vebus-multi-unit.md): discovery of every topology the
+// simulator offers, with and without config frames, and with the stride-3 addresses of a
+// single-phase parallel system.
+TEST(vebus_multi_unit, discovers_every_topology) {
+    using mo = vb::multi_sim_options;
+    struct topo {
+        int phases, units;
+        mo::scheme scheme = mo::scheme::contiguous;
+        bool config_frames = true;
+    };
+    for (const auto t : {topo{1, 1}, topo{1, 2}, topo{1, 3}, topo{2, 1}, topo{3, 1}, topo{3, 2},
+                         topo{1, 3, mo::scheme::stride3}, topo{3, 2, mo::scheme::contiguous, false},
+                         topo{1, 2, mo::scheme::stride3, false}}) {
+        SCOPED_TRACE(std::to_string(t.phases) + "x" + std::to_string(t.units) +
+                     (t.config_frames ? "" : ", no config frames"));
+        mo m;
+        m.phases = t.phases;
+        m.units_per_phase = t.units;
+        m.address_scheme = t.scheme;
+        m.config_needs_s = !t.config_frames;
+        vx::devices::vebus::vebus_options o;
+        o.timeout = 40ms;
+        vebus_rig rig(o, m, {"units", "phases", "ac_in_p", "ac_in_p_l2", "ac_in_v_l3"});
+        ASSERT_TRUE(rig.until_valued("ac_in_p", true, 3s));
+        EXPECT_EQ(rig.number("units"), t.phases * t.units);
+        EXPECT_EQ(rig.number("phases"), t.phases);
+        EXPECT_EQ(vx::core::has_value(rig.seen["ac_in_p_l2"]), t.phases >= 2);
+        EXPECT_EQ(vx::core::has_value(rig.seen["ac_in_v_l3"]), t.phases == 3);
+        // Every unit's snapshot is read: 'A' for each other unit, never an address without one.
+        for (const auto& u : rig.sim->units())
+            if (u.addr != 0)
+                EXPECT_TRUE(sent(*rig.link, vb::encode(vb::address_request(u.addr))))
+                    << "unit " << int(u.addr);
+        const auto stray = vb::encode(vb::address_request(t.scheme == mo::scheme::stride3 ? 1 : 9));
+        if (t.config_frames)
+            EXPECT_FALSE(sent(*rig.link, stray)) << "no probing with config frames";
+    }
+}
+
+// "Register 40 = -3000 on 3 x 2" (multi-unit notes 4.2, method A): +1500 W feed-in per unit to
+// the L2 master, address 1 selected first; the same pair again at every refresh, nothing to the
+// other phases; read back as the phase total.
+TEST(vebus_multi_unit, a_phase_setpoint_goes_divided_to_its_phase_master) {
+    vb::multi_sim_options m;
+    m.phases = 3;
+    m.units_per_phase = 2;
+    vx::devices::vebus::vebus_options o;
+    o.ess.refresh = 300ms;
+    vebus_rig rig(o, m, {"ess_setpoint_l2", "ac_in_p_l2"});
+    const auto select_l2 = hex("04 FF 41 01 01 BA");
+    // Our driver's letter and flags (X, 0x02 = RAM only) for the notes' Y 37 00 83 DC 05.
+    const auto feed_1500 = hex("07 FF 58 37 02 83 DC 05 05");
+    ASSERT_EQ(vb::encode(vb::write_ram_request('X', 0x83, 1500)), feed_1500);
+    const auto before = rig.link->sent.size();
+    ASSERT_EQ(rig.write(-3000, "ess_setpoint_l2"), vx::core::outcome::ok);
+    EXPECT_EQ(rig.sim->phase_setpoint_ram(1), 1500) << "per unit, Multi sign (+ = feed-in)";
+    EXPECT_EQ(rig.sim->phase_setpoint_ram(0), 0);
+    EXPECT_EQ(rig.sim->phase_setpoint_ram(2), 0);
+    ASSERT_TRUE(vx::test::run_until(
+        rig.io,
+        [&] { return std::count(rig.link->sent.begin(), rig.link->sent.end(), feed_1500) >= 4; },
+        5s));
+    // Each write of the setpoint follows the selection of the L2 master.
+    for (auto it = rig.link->sent.begin() + static_cast<std::ptrdiff_t>(before);
+         it != rig.link->sent.end(); ++it) {
+        if (*it != feed_1500) continue;
+        auto back = it;
+        while (back != rig.link->sent.begin() && (*back)[2] != 0x41) --back;  // the last 'A'
+        EXPECT_EQ(*back, select_l2);
+        EXPECT_TRUE(it == rig.link->sent.begin() + 1 + (back - rig.link->sent.begin()) ||
+                    (*(it - 1))[2] != 0x41)
+            << "the write follows its 'A'";
+    }
+    rig.until_valued("ess_setpoint_l2", true, 1s);
+    EXPECT_EQ(rig.number("ess_setpoint_l2"), -3000) << "read back as the phase total";
+    EXPECT_TRUE(vx::test::run_until(
+        rig.io, [&] { return rig.number("ac_in_p_l2") < -2000; }, 10s))
+        << "L2 feeds in: " << rig.number("ac_in_p_l2");
+}
+
+// A phase master switched off: its phase reads unavailable, the others keep being served, the
+// bus reports error 17 and the driver rediscovers; all comes back when the unit returns.
+TEST(vebus_multi_unit, a_silent_phase_master_takes_only_its_phase_away) {
+    vb::multi_sim_options m;
+    m.phases = 3;
+    vx::devices::vebus::vebus_options o;
+    o.timeout = 40ms;
+    o.slow_every = 2;
+    vebus_rig rig(o, m, {"ac_in_v_l2", "ac_in_p_l2", "ac_in_v_l3", "ac_in_p", "vebus_error"});
+    ASSERT_TRUE(rig.until_valued("ac_in_v_l2", true, 3s));
+    rig.sim->set_unit_present(1, false);
+    EXPECT_TRUE(rig.until_valued("ac_in_v_l2", false, 5s));
+    EXPECT_TRUE(rig.until_valued("ac_in_p_l2", false, 5s));
+    EXPECT_TRUE(vx::test::run_until(
+        rig.io, [&] { return rig.number("vebus_error") == 17; }, 5s));
+    rig.seen.erase("ac_in_v_l3");
+    rig.seen.erase("ac_in_p");
+    EXPECT_TRUE(rig.until_valued("ac_in_v_l3", true, 5s)) << "L3 still served";
+    EXPECT_TRUE(rig.until_valued("ac_in_p", true, 5s)) << "L1 still served";
+    EXPECT_NEAR(rig.number("ac_in_v_l3"), 229.9, 0.05);
+    rig.sim->set_unit_present(1, true);
+    EXPECT_TRUE(rig.until_valued("ac_in_v_l2", true, 10s)) << "back when the unit returns";
+    EXPECT_TRUE(rig.until_valued("ac_in_p_l2", true, 10s));
+    EXPECT_NEAR(rig.number("ac_in_v_l2"), 230.1, 0.05);
 }
 
 // Xcom: golden request/response pairs (protocol notes 4.1, 4.3); anything else is not answered.

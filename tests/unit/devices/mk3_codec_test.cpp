@@ -7,6 +7,7 @@
 
 #include "vxbridge/devices/vebus/mk3_messages.hpp"
 #include "vxbridge/devices/vebus/multi_sim.hpp"
+#include "vxbridge/devices/vebus/multi_state.hpp"
 
 namespace vb = vx::devices::vebus;
 using bytes = std::vector<std::uint8_t>;
@@ -318,3 +319,128 @@ TEST(mk3_messages, read_setting_and_its_replies) {
 }
 
 }  // namespace
+
+// protocols/vebus-multi-unit.md: the computed frames of sections 1-5 (checksums checked there).
+TEST(mk3_multi_unit, address_and_config_frames) {  // sections 1.1, 1.3
+    EXPECT_EQ(vb::encode(vb::address_request(0)), hex("04 FF 41 01 00 BB"));
+    EXPECT_EQ(vb::encode(vb::address_request(1)), hex("04 FF 41 01 01 BA"));
+    EXPECT_EQ(vb::encode(vb::address_request(2)), hex("04 FF 41 01 02 B9"));
+    EXPECT_EQ(vb::encode(vb::address_request(3)), hex("04 FF 41 01 03 B8"));
+    EXPECT_EQ(vb::encode(vb::address_request(5)), hex("04 FF 41 01 05 B6"));
+    EXPECT_EQ(vb::encode(vb::config_request(0)), hex("04 FF 46 07 00 B0"));
+    EXPECT_EQ(vb::encode(vb::config_request(1)), hex("04 FF 46 07 01 AF"));
+    EXPECT_EQ(vb::encode(vb::config_request(2)), hex("04 FF 46 07 02 AE"));
+    // The master of a 3 x 1 and of a 3 x 2 system (section 7.2).
+    auto c = vb::parse_config_info(decoded("0F 20 88 33 1F 7A 20 00 00 07 00 00 00 00 00 00 56"));
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->unique, 0x7A1F3388u);
+    EXPECT_EQ(c->type, 0x20);
+    EXPECT_EQ(c->short_ids, 0x07u);
+    EXPECT_EQ(c->addr, 0);
+    c = vb::parse_config_info(decoded("0F 20 88 33 1F 7A 20 00 00 3F 00 00 00 00 00 00 1E"));
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->short_ids, 0x3Fu);
+    EXPECT_FALSE(vb::parse_config_info(decoded("02 FF 4C B3"))) << "not an info frame";
+}
+
+TEST(mk3_multi_unit, phase_frames) {  // section 2
+    EXPECT_EQ(vb::encode(vb::info_request(1)), hex("03 FF 46 01 B7"));
+    EXPECT_EQ(vb::encode(vb::info_request(2)), hex("03 FF 46 02 B6"));
+    EXPECT_EQ(vb::encode(vb::info_request(3)), hex("03 FF 46 03 B5"));
+    struct row {
+        const char* frame;
+        int factor, phase_info, phases;
+        double volts, amps;  // raw x 0.01, the phase total after the back-feed factor
+    };
+    for (const auto& r :
+         {row{"0F 20 01 01 00 09 09 9C 2D 88 0B 9C 2D 00 00 A3 F5", 1, 0x09, 2, 116.76, 29.52},
+          row{"0F 20 01 01 00 09 07 AC 2D 74 0B AC 2D 00 00 A3 EB", 1, 0x07, 1, 116.92, 29.32},
+          row{"0F 20 02 02 00 09 0A D8 59 74 FD D8 59 14 00 C3 10", 2, 0x0A, 3, 230.00, -13.04},
+          row{"0F 20 02 02 00 09 07 E2 59 74 FD E2 59 14 00 C3 FF", 2, 0x07, 1, 230.10, -13.04},
+          row{"0F 20 02 02 00 09 06 CE 59 74 FD CE 59 14 00 C3 28", 2, 0x06, 1, 229.90, -13.04},
+          row{"0F 20 02 02 00 09 08 D8 59 74 FD D8 59 14 00 C3 12", 2, 0x08, 1, 230.00, -13.04}}) {
+        SCOPED_TRACE(r.frame);
+        const auto a = vb::parse_ac_info(decoded(r.frame)).value();
+        EXPECT_EQ(a.bf_factor, r.factor);
+        EXPECT_EQ(a.inverter_factor, r.factor);
+        EXPECT_EQ(a.phase_info, r.phase_info);
+        EXPECT_EQ(a.phases(), r.phases);  // L2/L3 frames (0x07/0x06) do not say the count
+        EXPECT_NEAR(k001.decode(a.mains_v), r.volts, 1e-9);
+        // The multi_state decodes the phase total: raw current x back-feed factor.
+        vb::multi_state s;
+        s.set_scales({{vb::ram::umains, k001}, {vb::ram::imains, k001s}, {vb::ram::uinv, k001}});
+        s.apply_phase(a);
+        EXPECT_NEAR(vx::core::as_double(s.point("ac_in_i")).value(), r.amps, 1e-9);
+    }
+}
+
+TEST(mk3_multi_unit, ess_writes_and_the_poll_cycle) {  // sections 4.2, 5
+    // Velib style (flags 0x00, the letter rotating X/Y/Z): the notes' frames exactly.
+    EXPECT_EQ(vb::encode(vb::write_ram_request('Y', 0x83, 1500, false)),
+              hex("07 FF 59 37 00 83 DC 05 06"));
+    EXPECT_EQ(vb::encode(vb::write_ram_request('X', 0x83, 0, false)),
+              hex("07 FF 58 37 00 83 00 00 E8"));
+    EXPECT_EQ(vb::encode(vb::write_ram_request('Z', 0x83, -1000, false)),
+              hex("07 FF 5A 37 00 83 18 FC D2"));
+    EXPECT_EQ(winmon("03 FF 59 87 1E").code, vb::winmon::write_ram_ok);
+    EXPECT_EQ(winmon("03 FF 58 87 1F").letter, 'X');
+    const std::uint8_t ids[] = {14, 15, 16};
+    EXPECT_EQ(vb::encode(vb::snapshot_request(ids)), hex("06 FF 46 06 0E 0F 10 82"));
+    EXPECT_EQ(vb::encode(vb::read_snapshot_request('X')), hex("03 FF 58 38 6E"));
+    EXPECT_EQ(vb::encode(vb::read_snapshot_request('Y')), hex("03 FF 59 38 6D"));
+    EXPECT_EQ(vb::encode(vb::read_snapshot_request('Z')), hex("03 FF 5A 38 6C"));
+    EXPECT_EQ(vb::encode(vb::info_request(0)), hex("03 FF 46 00 B8"));
+    EXPECT_EQ(vb::encode(vb::led_request()), hex("02 FF 4C B3"));
+    const auto v = vb::values_of(winmon("09 FF 58 99 1A FA DC 05 0A 00 08"));
+    ASSERT_EQ(v.size(), 3u);
+    EXPECT_EQ(static_cast<std::int16_t>(v[0]), -1510);
+    EXPECT_EQ(v[1], 1500);
+    EXPECT_EQ(v[2], 10);
+}
+
+// The simulator's multi-unit answers (section 7.2): config frames as the notes compute them,
+// phase frames with velib's phase bytes and the units as factors, per-unit winmon replies.
+TEST(mk3_multi_unit, the_simulator_answers_per_unit) {
+    const auto t = vb::multi_sim::clock::now();
+    vb::multi_sim_options o;
+    o.phases = 3;
+    vb::multi_sim three(o);
+    auto one = [&](vb::multi_sim& s, const vb::frame& req) {
+        const auto r = s.handle(req, t);
+        return r.empty() ? std::vector<std::uint8_t>{} : vb::encode(r.front());
+    };
+    EXPECT_EQ(one(three, vb::config_request(0)),
+              hex("0F 20 88 33 1F 7A 20 00 00 07 00 00 00 00 00 00 56"));
+    o.units_per_phase = 2;
+    vb::multi_sim six(o);
+    EXPECT_EQ(one(six, vb::config_request(0)),
+              hex("0F 20 88 33 1F 7A 20 00 00 3F 00 00 00 00 00 00 1E"));
+    EXPECT_TRUE(one(six, vb::config_request(6)).empty()) << "no unit 6";
+    for (int n = 1; n <= 3; ++n) {
+        const auto a = vb::parse_ac_info(six.handle(vb::info_request(n), t).at(0)).value();
+        EXPECT_EQ(a.phase_info, n == 1 ? 0x0A : 9 - n);
+        EXPECT_EQ(a.bf_factor, 2);
+        EXPECT_EQ(a.inverter_factor, 2);
+    }
+    EXPECT_TRUE(six.handle(vb::info_request(4), t).empty()) << "beyond the phase count: silence";
+    // Winmon frames go to the selected unit; 'F' does not follow 'A'.
+    const std::uint8_t ubat[] = {vb::ram::umains};
+    const auto umains = [&] {
+        return vb::values_of(
+                   *vb::parse_winmon(six.handle(vb::read_ram_request('X', ubat), t).at(0)))
+            .at(0);
+    };
+    const auto l1 = umains();
+    EXPECT_EQ(one(six, vb::address_request(4)), hex("04 FF 41 01 04 B7"));
+    EXPECT_EQ(umains(), 23012) << "unit 4: L2, second unit (230.1 V + 0.02 V)";
+    EXPECT_EQ(l1, 23000);
+    EXPECT_EQ(vb::parse_ac_info(six.handle(vb::info_request(1), t).at(0))->mains_v, 23000);
+    // Switched off: silent, and the bus says which kind of unit is missing.
+    six.set_unit_present(4, false);
+    EXPECT_TRUE(six.handle(vb::read_ram_request('X', ubat), t).empty());
+    EXPECT_EQ(six.vebus_error(), 3) << "a slave missing";
+    six.set_unit_present(1, false);
+    EXPECT_EQ(six.vebus_error(), 17) << "a phase master missing";
+    EXPECT_TRUE(six.handle(vb::info_request(2), t).empty()) << "its phase frame goes silent";
+    EXPECT_FALSE(six.handle(vb::info_request(3), t).empty());
+}
