@@ -221,7 +221,7 @@ std::string sim_server::control(const std::string& line) {
         << " writes=" << multi_.setpoint_writes() << " topology=" << multi_.topology()
         << " vebus_error=" << int(multi_.vebus_error()) << " a_frames=" << a_frames_
         << " a_during_f=" << a_during_f_;
-    for (int p = 1; p < multi_.site().phases; ++p)
+    for (int p = multi_.site().phases > 1 ? 0 : 1; p < multi_.site().phases; ++p)
         out << " import_l" << p + 1 << "_w=" << multi_.phase_import(p) << " setpoint_ram_l" << p + 1
             << "=" << multi_.phase_setpoint_ram(p) << " load_l" << p + 1
             << "_w=" << multi_.phase_load(p);
