@@ -389,6 +389,7 @@ std::vector<frame> multi_sim::winmon_reply(const unit& u, const frame& req, cloc
                 setpoint_history_.push_back(ph.ess_ram);
             ph.ess_written = now;
             ph.ess_active = true;
+            ++ph.writes;
             ++setpoint_writes_;
             return {mk2_reply(letter, {winmon::write_ram_ok})};
         }

@@ -128,12 +128,15 @@ void sim_server::reply(const frame& request, std::size_t request_bytes) {
     }
     auto replies = multi_.handle(request, now);
     if (faults_.silent) return;
+    rx_bytes_ += request_bytes;
+    if (!replies.empty()) ++answered_;
     auto at = std::max(now, busy_until_);
     if (options_.byte_timing) at += request_bytes * kByteTime;
     std::shared_ptr<bool> live;
     if (is_mk2 && request.command == 'F' && !replies.empty()) live = std::make_shared<bool>(true);
     for (const auto& r : replies) {
         auto bytes = encode(r);
+        tx_bytes_ += bytes.size();
         faults_.damage(bytes, rng_);
         at += options_.latency;
         if (options_.byte_timing) at += bytes.size() * kByteTime;
@@ -220,11 +223,13 @@ std::string sim_server::control(const std::string& line) {
         << " ac_out_w=" << multi_.ac_out_power() << " grid_w=" << multi_.grid_power()
         << " writes=" << multi_.setpoint_writes() << " topology=" << multi_.topology()
         << " vebus_error=" << int(multi_.vebus_error()) << " a_frames=" << a_frames_
-        << " a_during_f=" << a_during_f_;
+        << " a_during_f=" << a_during_f_ << " rx_bytes=" << rx_bytes_ << " tx_bytes=" << tx_bytes_
+        << " answered=" << answered_;
     for (int p = multi_.site().phases > 1 ? 0 : 1; p < multi_.site().phases; ++p)
         out << " import_l" << p + 1 << "_w=" << multi_.phase_import(p) << " setpoint_ram_l" << p + 1
             << "=" << multi_.phase_setpoint_ram(p) << " load_l" << p + 1
-            << "_w=" << multi_.phase_load(p);
+            << "_w=" << multi_.phase_load(p) << " ess_writes_l" << p + 1 << "="
+            << multi_.phase_writes(p);
     out << " units_off=";
     bool first = true;
     for (const auto& u : multi_.units())

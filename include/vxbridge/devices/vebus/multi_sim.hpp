@@ -75,6 +75,7 @@ class multi_sim {
     // State for tests and the plant (totals over the phases unless a phase 0..2 is named).
     std::int16_t ess_setpoint_ram() const { return phase_[0].ess_ram; }  // L1, per unit, + = feed
     std::int16_t phase_setpoint_ram(int p) const { return phase_[p].ess_ram; }
+    std::uint64_t phase_writes(int p) const { return phase_[p].writes; }  // ESS writes taken
     double soc() const { return soc_; }
     double battery_power() const { return bat_p_; }
     double input_power_import() const;
@@ -131,6 +132,7 @@ class multi_sim {
         double in_p = 0;  // import at AC-in
         double load_w = 0, pv_w = 0;
         int units = 0;
+        std::uint64_t writes = 0;
     };
     std::vector<frame> winmon_reply(const unit& u, const frame& request, clock::time_point now);
     std::uint16_t ram(const unit& u, std::uint8_t id) const;

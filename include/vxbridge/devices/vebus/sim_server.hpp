@@ -72,6 +72,8 @@ class sim_server : public std::enable_shared_from_this<sim_server> {
     bool stopped_ = false;
     // 'A' frames received, and 'A'/'S' frames received while an 'F' reply was outstanding.
     std::uint64_t a_frames_ = 0, a_during_f_ = 0;
+    // What went over the line: the floor of the benches (bytes x 10 bits + latency per answer).
+    std::uint64_t rx_bytes_ = 0, tx_bytes_ = 0, answered_ = 0;
     std::shared_ptr<bool> f_pending_;
     std::chrono::steady_clock::time_point f_reply_at_{};
 };
