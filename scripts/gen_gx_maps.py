@@ -37,6 +37,11 @@ VEBUS_SOURCES = {
     48: "alarm_temperature_l2", 49: "alarm_low_battery_l2", 50: "alarm_overload_l2",
     51: "alarm_ripple_l2", 52: "alarm_temperature_l3", 53: "alarm_low_battery_l3",
     54: "alarm_overload_l3", 55: "alarm_ripple_l3", 105: ("redetect", "rw"),
+    # Energies: integrated by the bridge from the powers of every unit (docs/vebus-multi-unit.md).
+    74: "energy_acin1_to_acout", 76: "energy_acin1_to_inverter", 78: "energy_acin2_to_acout",
+    80: "energy_acin2_to_inverter", 82: "energy_acout_to_acin1", 84: "energy_acout_to_acin2",
+    86: "energy_inverter_to_acin1", 88: "energy_inverter_to_acin2", 90: "energy_inverter_to_acout",
+    92: "energy_out_to_inverter",
 }
 VEBUS_CONSTANTS = {57: 0, 58: 0, 59: 0, 60: 0}  # no VE.Bus BMS
 # L2/L3 setpoints of a single-phase Multi: accepted and held by the bridge (OpenEMS writes 37-41

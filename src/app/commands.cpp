@@ -263,6 +263,8 @@ int main(int argc, char** argv) {
                         "[U] 'A' 00 gets no reply (default: the selected address)");
     sim_vebus->add_flag("--config-needs-s", vs.config_needs_s,
                         "[U] F 07 answered only after an 'S' with ext0 bit 0x04");
+    sim_vebus->add_flag("--lowercase-xyz", vs.lowercase_xyz,
+                        "[U] x/y/z + device byte run on that unit (default: silence)");
     sim_vebus->add_flag("!--lenient-f", vs.strict_f,
                         "[U] keep an 'F' reply when 'A'/'S' arrives before it (default: drop)");
     sim_vebus->add_option("--meter-l2", vs.meter_l2_w, "load on L2 in W (default 0)");

@@ -216,6 +216,7 @@ int run_vebus_sim(const vebus_sim_args& a) {
     o.multi.garbage_beyond_phases = a.garbage_beyond_phases;
     o.multi.answer_address_read = a.answer_address_read;
     o.multi.config_needs_s = a.config_needs_s;
+    o.multi.lowercase_xyz = a.lowercase_xyz;
     o.strict_f = a.strict_f;
     o.day_profile = a.profile == "day";
     o.speed = a.speed;

@@ -28,7 +28,7 @@ struct vebus_sim_args {
     std::string topology = "1x1";
     std::string address_scheme = "contiguous", slave_ess = "ignore";
     bool garbage_beyond_phases = false, answer_address_read = true, config_needs_s = false;
-    bool strict_f = true;
+    bool strict_f = true, lowercase_xyz = false;
 };
 
 struct xcom_sim_args {

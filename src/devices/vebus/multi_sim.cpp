@@ -474,6 +474,19 @@ std::vector<frame> multi_sim::handle(const frame& req, clock::time_point now) {
             if (!u || !u->present) return {};
             return winmon_reply(*u, req, now);
         }
+        case 'x':
+        case 'y':
+        case 'z': {
+            // msatlow's form: the winmon frame with the unit's address as its last byte.
+            if (!o_.lowercase_xyz || req.data.size() < 2) return {};
+            const auto* u = find(req.data.back());
+            if (!u || !u->present) return {};
+            frame upper{frame_type::mk2,
+                        static_cast<std::uint8_t>(req.command - 0x20),
+                        std::vector<std::uint8_t>(req.data.begin(), req.data.end() - 1),
+                        {}};
+            return winmon_reply(*u, upper, now);
+        }
         default:
             return {};
     }

@@ -454,6 +454,10 @@ awaitable<bool> vebus_device::cycle() {
         ok = co_await ask(vb::info_request(5)) && ok;
     }
     co_await ess_housekeeping();
+    const auto now = clock::now();
+    if (last_cycle_ != clock::time_point{})
+        system_.integrate(std::chrono::duration<double>(now - last_cycle_).count());
+    last_cycle_ = now;
     ++cycles_;
     const double ms = std::chrono::duration<double, std::milli>(clock::now() - t0).count();
     const auto bytes = link_.stats().bytes_tx + link_.stats().bytes_rx - bytes0;

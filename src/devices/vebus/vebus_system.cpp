@@ -151,12 +151,62 @@ void vebus_system::lost(std::uint8_t selected, const frame& request) {
     if (n >= 1 && n <= 3) lost_phases_[n - 1] = true;
 }
 
+namespace {
+const std::vector<std::string>& energy_names() {
+    static const std::vector<std::string> names = {
+        "energy_acin1_to_acout",    "energy_acin1_to_inverter", "energy_acin2_to_acout",
+        "energy_acin2_to_inverter", "energy_acout_to_acin1",    "energy_acout_to_acin2",
+        "energy_inverter_to_acin1", "energy_inverter_to_acin2", "energy_inverter_to_acout",
+        "energy_out_to_inverter"};
+    return names;
+}
+}  // namespace
+
+energy_flows split_flows(double in, double out) {
+    energy_flows f;
+    if (in >= 0) {
+        f.in_to_out = std::clamp(out, 0.0, in);
+        f.in_to_inverter = in - f.in_to_out;
+        if (out > in) f.inverter_to_out = out - in;
+        if (out < 0) f.out_to_inverter = -out;
+    } else {
+        const double export_w = -in, surplus = std::max(0.0, -out);
+        f.out_to_in = std::min(export_w, surplus);
+        f.inverter_to_in = export_w - f.out_to_in;
+        if (surplus > export_w) f.out_to_inverter = surplus - export_w;
+        if (out > 0) f.inverter_to_out = out;
+    }
+    return f;
+}
+
+void vebus_system::integrate(double seconds) {
+    if (seconds <= 0 || seconds > 10) return;  // a gap: nothing known about it
+    // The active input (F 5: 0 = AC input 1, 1 = AC input 2) takes the AC-in flows.
+    const bool in2 = main().values().active_input.value_or(0) == 1;
+    const std::string in = in2 ? "acin2" : "acin1";
+    for (int p = 0; p < std::max(1, topo_.phases); ++p) {
+        const std::string sfx = p == 0 ? "" : "_l" + std::to_string(p + 1);
+        const auto pin = core::as_double(point("ac_in_p" + sfx));
+        const auto pout = core::as_double(point("ac_out_p" + sfx));
+        if (!pin || !pout) continue;
+        const auto f = split_flows(*pin, *pout);
+        const double h = seconds / 3600.0 / 1000.0;  // W over `seconds` -> kWh
+        energy_kwh_["energy_" + in + "_to_acout"] += f.in_to_out * h;
+        energy_kwh_["energy_" + in + "_to_inverter"] += f.in_to_inverter * h;
+        energy_kwh_["energy_acout_to_" + in] += f.out_to_in * h;
+        energy_kwh_["energy_inverter_to_" + in] += f.inverter_to_in * h;
+        energy_kwh_["energy_inverter_to_acout"] += f.inverter_to_out * h;
+        energy_kwh_["energy_out_to_inverter"] += f.out_to_inverter * h;
+    }
+}
+
 const std::vector<std::string>& vebus_system::point_names() {
     static const std::vector<std::string> names = [] {
         auto all = multi_state::point_names();
         for (const char* sfx : {"_l2", "_l3"})
             for (const auto& b : phase_bases()) all.push_back(b + sfx);
         all.push_back("units");
+        for (const auto& e : energy_names()) all.push_back(e);
         return all;
     }();
     return names;
@@ -196,6 +246,10 @@ core::value vebus_system::phase_point(int p, const std::string& base) const {
 core::value vebus_system::point(const std::string& name) const {
     if (name == "units")
         return static_cast<std::int64_t>(std::max<std::size_t>(1, topo_.units.size()));
+    if (name.starts_with("energy_")) {
+        const auto it = energy_kwh_.find(name);
+        return it == energy_kwh_.end() ? 0.0 : it->second;
+    }
     // One unit: exactly what the single-Multi driver always served.
     if (!topo_.multi_unit()) {
         if (name.ends_with("_l2") || name.ends_with("_l3")) return {};

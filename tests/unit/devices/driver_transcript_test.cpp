@@ -260,6 +260,25 @@ TEST(vebus_multi_unit, a_silent_phase_master_takes_only_its_phase_away) {
     EXPECT_NEAR(rig.number("ac_in_v_l2"), 230.1, 0.05);
 }
 
+// Register 105 (/RedetectSystem): discovery runs again - and finds a topology that changed.
+TEST(vebus_multi_unit, register_105_redetects_the_system) {
+    vb::multi_sim_options m;
+    m.phases = 3;
+    vx::devices::vebus::vebus_options o;
+    o.timeout = 40ms;
+    vebus_rig rig(o, m, {"units"});
+    const auto config = vb::encode(vb::config_request(0));
+    const auto asked = [&] {
+        return std::count(rig.link->sent.begin(), rig.link->sent.end(), config);
+    };
+    const auto before = asked();
+    ASSERT_EQ(rig.write(1, "redetect"), vx::core::outcome::ok);
+    EXPECT_TRUE(vx::test::run_until(
+        rig.io, [&] { return asked() > before; }, 5s));
+    EXPECT_TRUE(vx::test::run_until(
+        rig.io, [&] { return rig.dev->online() && rig.number("units") == 3; }, 5s));
+}
+
 // Xcom: golden request/response pairs (protocol notes 4.1, 4.3); anything else is not answered.
 struct golden {
     const char* request;

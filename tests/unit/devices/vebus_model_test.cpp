@@ -7,6 +7,7 @@
 
 #include "vxbridge/devices/vebus/multi_sim.hpp"
 #include "vxbridge/devices/vebus/multi_state.hpp"
+#include "vxbridge/devices/vebus/vebus_system.hpp"
 
 namespace vb = vx::devices::vebus;
 using bytes = std::vector<std::uint8_t>;
@@ -249,4 +250,117 @@ TEST(multi_sim, the_demo_day_moves_load_and_pv) {
     EXPECT_GT(evening.load_w, 1800);
     EXPECT_LT(night.load_w, 300);
     EXPECT_EQ(vb::day_profile(26).load_w, night.load_w) << "the day repeats";
+}
+
+// GX /Energy paths as flows through the Multi (docs/vebus-multi-unit.md).
+TEST(vebus_energy, flows_through_the_multi) {
+    auto f = vb::split_flows(1000, 600);  // import: AC-out first, the rest charges
+    EXPECT_EQ(f.in_to_out, 600);
+    EXPECT_EQ(f.in_to_inverter, 400);
+    EXPECT_EQ(f.inverter_to_out + f.inverter_to_in + f.out_to_in + f.out_to_inverter, 0);
+    f = vb::split_flows(200, 900);  // the inverter covers the rest of the load
+    EXPECT_EQ(f.in_to_out, 200);
+    EXPECT_EQ(f.inverter_to_out, 700);
+    f = vb::split_flows(-1500, 300);  // feed-in from the battery, the load from the inverter too
+    EXPECT_EQ(f.inverter_to_in, 1500);
+    EXPECT_EQ(f.inverter_to_out, 300);
+    f = vb::split_flows(-500, -800);  // PV on AC-out: exported first, the rest charges
+    EXPECT_EQ(f.out_to_in, 500);
+    EXPECT_EQ(f.out_to_inverter, 300);
+    EXPECT_EQ(f.inverter_to_in, 0);
+    f = vb::split_flows(400, -300);  // PV surplus on AC-out and import both charge
+    EXPECT_EQ(f.in_to_inverter, 400);
+    EXPECT_EQ(f.out_to_inverter, 300);
+}
+
+// A 3 x 2 system read frame by frame from the simulator: per-phase sums over both units of each
+// phase, battery current over all six, and an hour of energy integrated from them.
+TEST(vebus_system, sums_units_per_phase_and_integrates_energy) {
+    vb::multi_sim_options o;
+    o.phases = 3;
+    o.units_per_phase = 2;
+    o.load_w = 3000;
+    vb::multi_sim sim(o);
+    const auto t = vb::multi_sim::clock::now();
+    vb::vebus_system sys;
+    std::uint8_t selected = 0;
+    auto ask = [&](const vb::frame& req) {
+        const auto r = sim.handle(req, t);
+        if (r.empty()) return sys.sent(req);
+        if (req.command == 'A') selected = req.data[1];
+        sys.apply(selected, req, r.front());
+    };
+    std::map<int, vb::ac_info> frames;
+    for (int n = 1; n <= 3; ++n)
+        frames[n] = *vb::parse_ac_info(sim.handle(vb::info_request(n), t).at(0));
+    const auto cfg = vb::parse_config_info(sim.handle(vb::config_request(0), t).at(0));
+    sys.set_topology(vb::make_topology(cfg->short_ids, frames, {}, {}));
+    EXPECT_EQ(sys.topo().describe(), "3 phases x 2 units: L1 {0,3} L2 {1,4} L3 {2,5}");
+    EXPECT_TRUE(sys.topo().warnings.empty());
+    const std::uint8_t snap[] = {4, 5, 13, 14, 15, 16};
+    for (std::uint8_t a = 0; a < 6; ++a) {
+        ask(vb::address_request(a));
+        for (auto id : {0, 1, 2, 3, 4, 5, 7, 8, 13, 14, 15, 16})
+            ask(vb::ram_info_request('X', static_cast<std::uint8_t>(id)));
+    }
+    ask(vb::snapshot_request(snap));
+    for (std::uint8_t a = 0; a < 6; ++a) {
+        ask(vb::address_request(a));
+        ask(vb::read_snapshot_request('X'));
+    }
+    for (int n = 1; n <= 3; ++n) ask(vb::info_request(static_cast<std::uint8_t>(n)));
+    const auto num = [&](const char* n) { return vx::core::as_double(sys.point(n)).value_or(-1); };
+    EXPECT_NEAR(num("ac_out_p"), 1200, 2) << "40 % of 3 kW, both L1 units summed";
+    EXPECT_NEAR(num("ac_out_p_l2"), 990, 2);
+    EXPECT_NEAR(num("ac_out_p_l3"), 810, 2);
+    EXPECT_NEAR(num("ac_in_p_l3"), 810, 2) << "passthru";
+    EXPECT_NEAR(num("ac_in_v_l2"), 230.1, 0.005);
+    EXPECT_EQ(num("phases"), 3);
+    EXPECT_EQ(num("units"), 6);
+    for (int i = 0; i < 3600; ++i) sys.integrate(1.0);  // a poll cycle a second for an hour
+    EXPECT_NEAR(num("energy_acin1_to_acout"), 3.0, 0.01) << "an hour of 3 kW through the Multi";
+    EXPECT_EQ(num("energy_inverter_to_acin1"), 0);
+    sys.integrate(60);  // a gap (the link was down): not integrated
+    EXPECT_NEAR(num("energy_acin1_to_acout"), 3.0, 0.01);
+    // A unit that stops answering takes its phase's sums away, nothing else.
+    sim.set_unit_present(4, false);
+    ask(vb::address_request(4));
+    const auto req = vb::read_snapshot_request('X');
+    EXPECT_TRUE(sim.handle(req, t).empty());
+    sys.lost(4, req);
+    EXPECT_FALSE(vx::core::has_value(sys.point("ac_out_p_l2")));
+    EXPECT_TRUE(vx::core::has_value(sys.point("ac_out_p_l3")));
+    EXPECT_FALSE(vx::core::has_value(sys.point("bat_i"))) << "the battery sums every unit";
+}
+
+TEST(vebus_system, per_phase_alarms_mirror_or_zero) {
+    for (const auto mode : {vb::phase_alarms::mirror, vb::phase_alarms::zero}) {
+        vb::vebus_system sys(mode);
+        vb::topology t;
+        t.phases = 3;
+        for (std::uint8_t a = 0; a < 3; ++a) t.units.push_back({a, a, true, {}});
+        sys.set_topology(t);
+        // 'L' with the overload alarm bit (section 1.10): system-wide.
+        sys.apply(0, vb::led_request(), vb::frame{vb::frame_type::mk2, 'L', {0, 0, 0x40, 0}, {}});
+        EXPECT_EQ(vx::core::as_double(sys.point("alarm_overload")), 2);
+        EXPECT_EQ(vx::core::as_double(sys.point("alarm_overload_l3")),
+                  mode == vb::phase_alarms::mirror ? 2 : 0);
+    }
+}
+
+// msatlow's lower-case form ([U]): silent by default, run on the named unit when switched on.
+TEST(multi_sim, lowercase_xyz_with_a_device_byte) {
+    const auto t = vb::multi_sim::clock::now();
+    vb::multi_sim_options o;
+    o.phases = 3;
+    const auto x38 = hex("04 FF 78 38 01 4C");  // `x 38 <addr 1>` (multi-unit notes 3)
+    vb::frame req;
+    ASSERT_EQ(vb::decode(x38, req), vb::decode_error::none);
+    EXPECT_TRUE(vb::multi_sim(o).handle(req, t).empty());
+    o.lowercase_xyz = true;
+    vb::multi_sim sim(o);
+    const auto r = sim.handle(req, t);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0].command, 'X');
+    EXPECT_EQ(r[0].data.at(0), vb::winmon::snapshot_reply);
 }

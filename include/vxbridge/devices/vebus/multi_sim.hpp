@@ -47,6 +47,9 @@ struct multi_sim_options {
     bool garbage_beyond_phases = false;  // [U] F n above the phase count: silence or garbage
     bool answer_address_read = true;     // [U] 'A' 00: echo the selected address, or silence
     bool config_needs_s = false;         // [U] F 07 answered only after an 'S' with ext0 0x04
+    // [U] Lower-case x/y/z with a trailing device byte (msatlow): silence, or executed on that
+    // unit with an upper-case reply.
+    bool lowercase_xyz = false;
 };
 
 // "1x1", "1x2", "1x3", "2x1", "3x1", "3x2" (phases x units per phase); nullopt otherwise.

@@ -127,6 +127,7 @@ class vebus_device final : public device, public std::enable_shared_from_this<ve
     std::optional<std::uint8_t> mode_;  // last switch state we set
 
     std::uint64_t cycles_ = 0;
+    clock::time_point last_cycle_{};  // energies integrate over the time between cycles
     double cycle_ms_ = 0, utilisation_ = 0;
 };
 

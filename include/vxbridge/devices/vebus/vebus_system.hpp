@@ -51,6 +51,16 @@ topology make_topology(std::optional<std::uint32_t> short_ids,
                        const std::map<std::uint8_t, config_info>& configs,
                        const std::vector<std::uint8_t>& probed);
 
+// Where a phase's power goes (W, all >= 0), from its AC-in power (+ = import) and AC-out power
+// (+ = load, - = PV on AC-out feeding back): the GX /Energy paths as flows through the Multi.
+// AC-in serves AC-out first and charges with the rest; the inverter covers what AC-in does not;
+// exported power comes from AC-out's surplus first, then from the inverter.
+struct energy_flows {
+    double in_to_out = 0, in_to_inverter = 0, out_to_in = 0, inverter_to_in = 0,
+           inverter_to_out = 0, out_to_inverter = 0;
+};
+energy_flows split_flows(double ac_in_w, double ac_out_w);
+
 // Per-phase GX alarms 44-55: the MK3 has no per-phase source ('L' is system-wide) [U]; mirror
 // the system alarm into every phase the system has, or report 0.
 enum class phase_alarms { mirror, zero };
@@ -81,6 +91,11 @@ class vebus_system {
     core::value point(const std::string& name) const;
     static const std::vector<std::string>& point_names();
 
+    // GX registers 74-93 (/Energy/...): the MK3's kWh counters ('X' 0F) are undocumented
+    // "rolling byte counters", so the bridge integrates the flows of every phase (powers summed
+    // over its units) over `seconds` since the last call; counted from the bridge's start.
+    void integrate(double seconds);
+
   private:
     std::optional<double> phase_sum(int phase, std::uint8_t id, double sign) const;
     core::value phase_point(int phase, const std::string& base) const;
@@ -91,6 +106,7 @@ class vebus_system {
     std::array<multi_state, 3> phase_frames_;  // L2, L3 decoded with the L1 master's scales
     std::set<std::uint8_t> lost_units_;
     std::array<bool, 3> lost_phases_{};
+    std::map<std::string, double> energy_kwh_;
 };
 
 }  // namespace vx::devices::vebus
