@@ -411,13 +411,18 @@ awaitable<bool> vebus_device::select(std::uint8_t unit) {
 }
 
 awaitable<bool> vebus_device::ask(vb::frame request, std::optional<std::uint8_t> unit) {
-    co_await run_commands();  // writes jump the poll queue (they select their own unit)
     const bool winmon =
         request.type == vb::frame_type::mk2 && (request.command == 'W' || request.command == 'X' ||
                                                 request.command == 'Y' || request.command == 'Z');
-    if (winmon) {
+    // Writes jump the poll queue (they select their own unit) - also one that arrived while
+    // this poll step's 'A' was on the wire: the step selects its unit again after it, which
+    // costs the poll one 'A' and saves the write a whole exchange.
+    for (;;) {
+        co_await run_commands();
+        if (!winmon) break;
         const bool ok = co_await select(unit.value_or(0));
         if (!ok) co_return false;
+        if (commands_.empty()) break;
     }
     const auto r = co_await exchange(std::move(request));
     co_return r.has_value();
