@@ -289,6 +289,18 @@ int main(int argc, char** argv) {
                        "reads at 100/300/600/700 answer 0x002D");
     sim_xcom->add_flag("!--no-multi-info", xs.multi_info,
                        "answer multi-info with SERVICE_NOT_SUPPORTED");
+    sim_xcom->add_option("--speed", xs.speed, "simulated seconds per second (default 1)")
+        ->check(CLI::Range(0.001, 100000.0));
+    sim_xcom->add_option("--load", xs.load_w, "AC-out load in W (default 1500)");
+    sim_xcom->add_option("--pv", xs.pv_percent, "irradiance in % of peak (default 60)")
+        ->check(CLI::Range(0.0, 100.0));
+    sim_xcom->add_option("--soc", xs.soc, "initial state of charge in % (default 70)")
+        ->check(CLI::Range(0.0, 100.0));
+    sim_xcom->add_flag("!--no-acin", xs.acin, "no grid at AC-in");
+    sim_xcom->add_option("--profile", xs.profile, "load and PV over a household's day: day")
+        ->check(CLI::IsMember({"day"}));
+    sim_xcom->add_option("--start-hour", xs.start_hour, "simulated local time at start (12)")
+        ->check(CLI::Range(0.0, 24.0));
 
     try {
         cli.parse(argc, argv);

@@ -109,6 +109,13 @@ devices::xcom::xcom_sim_server_options xcom_options_of(const xcom_sim_args& a) {
     o.sim.devices.assign(a.devices.begin(), a.devices.end());
     o.sim.multicast_reads = a.multicast_reads;
     o.sim.multi_info = a.multi_info;
+    o.sim.plant.speed = a.speed;
+    o.sim.plant.load_w = a.load_w;
+    o.sim.plant.pv_percent = a.pv_percent;
+    o.sim.plant.initial_soc = a.soc;
+    o.sim.plant.acin = a.acin;
+    o.sim.plant.day_profile = a.profile == "day";
+    o.sim.plant.start_hour = a.start_hour;
     return o;
 }
 
@@ -346,7 +353,10 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             udp->remote = "127.0.0.1:" + std::to_string(free_udp_port());
             udp->local = "127.0.0.1:" + std::to_string(free_udp_port());
             xcom_sim_args xa;
-
+            // A household's day, an hour a minute, from 6 in the morning.
+            xa.profile = "day";
+            xa.speed = 60;
+            xa.start_hour = 6;
             xa.udp = udp->remote;
             xa.udp_dest = udp->local;
             auto sim = std::make_shared<devices::xcom::xcom_sim_server>(io.get_executor(),
@@ -355,7 +365,8 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             stops_.push_back([sim] { sim->stop(); });
             sims_.push_back(sim);
             lines_.push_back("device " + name +
-                             ": simulated Xcom-LAN (UDP) with XT 101, VT 301, VS 701, BSP 601 on " +
+                             ": simulated Xcom-LAN (UDP) with XT 101, VT 301, VS 701, BSP 601 (a "
+                             "day in 24 min) on " +
                              udp->remote);
         }
     }

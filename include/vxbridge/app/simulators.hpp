@@ -39,6 +39,12 @@ struct xcom_sim_args {
     std::vector<unsigned> devices = {101, 301, 701, 601};
     bool multicast_reads = true;
     bool multi_info = true;
+    // The plant (devices/xcom/studer_plant.hpp): time compression, load, irradiance, grid, SoC,
+    // a household's day.
+    double speed = 1, load_w = 1500, pv_percent = 60, soc = 70;
+    bool acin = true;
+    std::string profile;  // "day"
+    double start_hour = 12;
 };
 int run_xcom_sim(const xcom_sim_args& args);
 

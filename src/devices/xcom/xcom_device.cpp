@@ -64,9 +64,9 @@ std::uint16_t property_id(xc::kind k, int p) {
 
 const std::vector<std::string>& named_points() {
     static const std::vector<std::string> n = [] {
-        std::vector<std::string> all{"pending_messages",  "xtender_count", "variotrack_count",
-                                     "variostring_count", "bsp_count",     "link_busy",
-                                     "link_values"};
+        std::vector<std::string> all{
+            "pending_messages", "message_source",    "message_id", "message_value", "xtender_count",
+            "variotrack_count", "variostring_count", "bsp_count",  "link_busy",     "link_values"};
         for (const auto& l : common_link_points()) all.push_back(l);
         return all;
     }();
@@ -274,6 +274,7 @@ awaitable<xcom_device::reply> xcom_device::exchange(xc::frame request, int retri
             busy_wait *= 2;
             continue;
         }
+        if (answer->frame_flags & 0x01) message_waiting_ = true;
         out.frame = std::move(answer);
         out.busy = false;
         update_online();
@@ -426,6 +427,33 @@ awaitable<void> xcom_device::discover() {
     }
 }
 
+// The Xcom's message service (SPEC 4.6): index 0 is the newest and clears the flag; the ones
+// that arrived since the last read follow at 1, 2, ... (at most 8 a time). Logged one line each.
+awaitable<void> xcom_device::read_messages() {
+    message_waiting_ = false;
+    std::uint32_t total = 0;
+    std::vector<message> fresh;
+    for (std::uint32_t i = 0; i < 8; ++i) {
+        const auto r = co_await exchange(
+            xc::read_request(xc::kXcomAddress, xc::object_type::message, i, 0x0000));
+        if (!r.frame || r.frame->error() || r.frame->data.size() < 14) break;
+        const auto& d = r.frame->data;
+        const auto u32 = [&](std::size_t at) {
+            return static_cast<std::uint32_t>(d[at] | (d[at + 1] << 8) | (d[at + 2] << 16) |
+                                              (static_cast<std::uint32_t>(d[at + 3]) << 24));
+        };
+        if (i == 0) total = u32(0);
+        if (total <= messages_total_ + i) break;  // seen before
+        fresh.push_back({static_cast<std::uint16_t>(d[4] | (d[5] << 8)), u32(6)});
+    }
+    messages_total_ = std::max(messages_total_, total);
+    for (auto it = fresh.rbegin(); it != fresh.rend(); ++it) {
+        log()->warn("{}: Xcom message {} from {}", name(), it->nr, it->source);
+        messages_.push_back(*it);
+    }
+    if (messages_.size() > 128) messages_.erase(messages_.begin(), messages_.end() - 128);
+}
+
 awaitable<void> xcom_device::run_commands() {
     while (!commands_.empty()) co_await execute(commands_.pop());
 }
@@ -528,7 +556,22 @@ awaitable<void> xcom_device::run() {
         for (const auto& n : common_link_points()) publish_named(n, link_point(link, n));
         publish_named("link_busy", static_cast<std::int64_t>(stats_.busy));
         publish_named("link_values", static_cast<std::int64_t>(stats_.values));
-        publish_named("pending_messages", std::int64_t{0});
+        if (message_waiting_) co_await read_messages();
+        publish_named("pending_messages", static_cast<std::int64_t>(messages_.size()));
+        if (!messages_.empty()) {
+            // The source as an Xcom-485i unit number: XT 101.. -> 11.., VT 301.. -> 21..,
+            // VS 701.. -> 41.., BSP 601 -> 61, the Xcom itself -> 1.
+            const auto a = messages_.back().source;
+            const std::int64_t unit = a >= 701   ? 40 + (a - 700)
+                                      : a >= 601 ? 60 + (a - 600)
+                                      : a >= 501 ? 1
+                                      : a >= 301 ? 20 + (a - 300)
+                                      : a >= 101 ? 10 + (a - 100)
+                                                 : 0;
+            publish_named("message_source", unit);
+            publish_named("message_id", std::int64_t{messages_.back().nr});
+            publish_named("message_value", std::int64_t{0});
+        }
         for (const auto& [n, c] : device_counts_) publish_named(n, std::int64_t{c});
         if (!stopping_ && link_->connected()) co_await commands_.pause(100ms);
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <string_view>
 
 namespace vx::devices::xcom {
 
@@ -27,7 +28,22 @@ bool present(const std::vector<std::uint32_t>& devices, std::uint32_t a) {
 
 }  // namespace
 
-xcom_sim::xcom_sim(xcom_sim_options o) : o_(std::move(o)) {}
+xcom_sim::xcom_sim(xcom_sim_options o) : o_(std::move(o)), plant_(o_.plant) {}
+
+// A parameter's RAM value as the plant sees it: what was written, else the catalogue default.
+double xcom_sim::param_ram(std::uint32_t address, std::uint32_t nr) const {
+    if (const auto* p = param(address, nr)) return p->ram;
+    const auto* d = find_for_address(address, kind::parameter, nr);
+    return d ? d->def : std::nan("");
+}
+
+void xcom_sim::advance(clock::time_point now) {
+    plant_.advance(now, [this](std::uint32_t a, std::uint32_t nr) { return param_ram(a, nr); });
+    for (const auto& m : plant_.take_messages()) {
+        messages_.push_back({m.nr, m.source, static_cast<std::uint32_t>(std::time(nullptr))});
+        message_pending_ = true;
+    }
+}
 
 // The devices a request addresses: itself, or every present device of a multicast family.
 std::vector<std::uint32_t> xcom_sim::targets(std::uint32_t dst) const {
@@ -52,25 +68,33 @@ const xcom_sim::param_state* xcom_sim::param(std::uint32_t address, std::uint32_
     return it == params_.end() ? nullptr : &it->second;
 }
 
-// Plausible live values: a battery around 51 V, SoC around 75 %, slow daily-ish variation.
+// The plant's value, or a documented constant for what it does not model: identification
+// (IDs, firmware, counts of parameters), event counters, relays and modes at rest (docs/xcom.md,
+// "The simulated plant"). Never a formula of the info's number.
 double xcom_sim::info_value(const datapoint& d, std::uint32_t address,
                             clock::time_point now) const {
-    const double t = std::chrono::duration<double>(now - start_).count();
-    const double wave = std::sin(t / 30.0 + static_cast<double>(address % 7));
-    const std::uint32_t local = d.nr % 1000;
-    if (d.format == data_format::short_enum) return d.nr == 3010 ? 4 : 1;  // floating / on
-    switch (local) {
-        case 0:
-            return 51.2 + 0.4 * wave;  // battery voltage (3000, 7000, 11000, 15000)
-        case 1:
-            return 12.5 + 5.0 * wave;  // temperature / current
-        case 2:
-            return d.fam == family::bsp ? 75.0 + 2.0 * wave : 120.0 + 20 * wave;
-        case 7:
-            return 75.0 + 2.0 * wave;  // SoC (XT)
-        default:
-            return static_cast<double>(local % 97) / 10.0 + 0.1 * wave;
-    }
+    (void)now;
+    if (const auto v = plant_.info(address, d.nr)) return *v;
+    const std::string_view name = d.name;
+    if (name.starts_with("ID SID")) return 1000 + address;  // serial-like id
+    if (name.starts_with("ID SOFT msb")) return 1;          // firmware 1.6.x
+    if (name.starts_with("ID SOFT lsb")) return 6;
+    if (name.starts_with("ID HW")) return 3;
+    if (name.starts_with("ID type")) return d.fam == family::bsp ? 10 : 1;
+    if (name.starts_with("ID FID")) return 0;
+    if (name.find("Number of parameters (in code)") != std::string_view::npos ||
+        name.find("Parameter number (in code)") != std::string_view::npos)
+        return 400;
+    if (name.find("Number of parameters (in flash)") != std::string_view::npos) return 12;
+    if (name.find("nfo user") != std::string_view::npos ||
+        name.find("infos users") != std::string_view::npos)
+        return 120;
+    if (name.find("days before next equalization") != std::string_view::npos) return 26;
+    // Enums at rest: relays opened, no error, remote entry 0 - the option 0 unless it is
+    // "Invalid value", then 1.
+    if (d.format == data_format::short_enum)
+        return std::string_view(d.options).starts_with("0=Invalid") ? 1 : 0;
+    return 0;  // event counters, debug words, lockings, injection currents: none
 }
 
 frame xcom_sim::handle_info(const frame& q, const datapoint& d, std::uint32_t address,
@@ -162,9 +186,29 @@ frame xcom_sim::handle_multi_info(const frame& q, clock::time_point now) {
     return response_to(q, encode_multi_info_reply(r));
 }
 
+// Message service (SPEC 4.6): index 0 = the newest and clears the "new message" flag; index n =
+// the n-th older one. 18 bytes: total number u32, type u16, source u32, timestamp u32, value.
+frame xcom_sim::handle_message(const frame& q) {
+    if (q.service_id != service::read) return error_response(q, scom_error::property_is_read_only);
+    std::vector<std::uint8_t> d(18, 0);
+    auto put = [&](std::size_t at, std::uint32_t v, int bytes) {
+        for (int k = 0; k < bytes; ++k) d[at + k] = static_cast<std::uint8_t>(v >> (8 * k));
+    };
+    put(0, static_cast<std::uint32_t>(messages_.size()), 4);
+    if (q.object_id == 0) message_pending_ = false;
+    if (q.object_id < messages_.size()) {
+        const auto& m = messages_[messages_.size() - 1 - q.object_id];
+        put(4, m.nr, 2);
+        put(6, m.source, 4);
+        put(10, m.timestamp, 4);
+    }
+    return response_to(q, std::move(d));
+}
+
 std::optional<frame> xcom_sim::handle(const frame& q, clock::time_point now) {
     if (q.is_response()) return std::nullopt;
     ++requests_;
+    advance(now);
     std::optional<frame> r;
     if (busy_) {
         r = error_response(q, scom_error::gateway_busy);
@@ -173,8 +217,7 @@ std::optional<frame> xcom_sim::handle(const frame& q, clock::time_point now) {
     } else if (q.dst == kXcomAddress && q.object_type == object_type::multi_info) {
         r = handle_multi_info(q, now);
     } else if (q.dst == kXcomAddress && q.object_type == object_type::message) {
-        std::vector<std::uint8_t> d(18, 0);  // no messages: total 0
-        r = response_to(q, std::move(d));
+        r = handle_message(q);
     } else {
         const auto to = targets(q.dst);
         if (to.empty()) {
@@ -194,7 +237,7 @@ std::optional<frame> xcom_sim::handle(const frame& q, clock::time_point now) {
             r = error_response(q, scom_error::type_not_supported);
         }
     }
-    r->frame_flags = 0x20;  // datalog supported
+    r->frame_flags = 0x20 | (message_pending_ ? 0x01 : 0x00);  // datalog; a new message
     return r;
 }
 

@@ -195,12 +195,23 @@ std::string xcom_sim_server::control(const std::string& line) {
                     o << (i ? "," : "") << p->applied[i];
 
             return o.str();
+        } else if (cmd == "load") {  // the plant: AC-out load, irradiance, grid, SoC
+            sim_.plant().set_load(std::stod(arg));
+        } else if (cmd == "pv") {
+            sim_.plant().set_pv(std::stod(arg));
+        } else if (cmd == "acin") {
+            if (arg != "on" && arg != "off") return "error: acin on|off";
+            sim_.plant().set_acin(arg == "on");
+        } else if (cmd == "soc") {
+            sim_.plant().set_soc(std::stod(arg));
         } else if (cmd != "status")
             return "error: unknown command '" + cmd + "'";
     } catch (const std::exception&) {
         return "error: bad argument '" + arg + "'";
     }
-    return "ok requests=" + std::to_string(sim_.requests());
+    sim_.advance(std::chrono::steady_clock::now());
+    return "ok requests=" + std::to_string(sim_.requests()) + " " + sim_.plant().describe() +
+           " messages=" + std::to_string(sim_.messages().size());
 }
 
 }  // namespace vx::devices::xcom

@@ -96,6 +96,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     boost::asio::awaitable<bool> poll_multi_info(std::vector<key>& due);
     boost::asio::awaitable<void> read_one(key k);
     boost::asio::awaitable<void> discover();
+    boost::asio::awaitable<void> read_messages();
     boost::asio::awaitable<void> run_commands();
     boost::asio::awaitable<void> execute(command c);
     // Inside an exchange (a write's GATEWAY_BUSY back-off): writes do not shorten it.
@@ -128,7 +129,15 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     online_state online_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> flash_writes_;
     std::map<std::string, int> device_counts_;
-    double pass_ms_ = 0;  // the last poll pass
+    // The Xcom's message service: a response with frame_flags bit 0 says a message is unread.
+    bool message_waiting_ = false;
+    std::uint32_t messages_total_ = 0;  // the Xcom's count at the last read
+    struct message {
+        std::uint16_t nr = 0;
+        std::uint32_t source = 0;
+    };
+    std::vector<message> messages_;  // read so far, oldest first (at most 128)
+    double pass_ms_ = 0;             // the last poll pass
     struct {
         std::uint64_t busy = 0, unrelated = 0, values = 0;
     } stats_;

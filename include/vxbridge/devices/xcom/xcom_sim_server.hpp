@@ -35,7 +35,8 @@ class xcom_sim_server : public std::enable_shared_from_this<xcom_sim_server> {
     void start();
     void stop();
     // "silent on|off", "drop P" (probability a reply loses a run of bytes), "corrupt P",
-    // "delay MS", "busy on|off", "vanish MS", "param ADDRESS NR", "status".
+    // "delay MS", "busy on|off", "vanish MS", "param ADDRESS NR", and the plant's "load W",
+    // "pv PERCENT", "acin on|off", "soc PERCENT"; "status" prints the plant.
 
     std::string control(const std::string& line);
     xcom_sim& sim() { return sim_; }
