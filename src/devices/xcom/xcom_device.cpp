@@ -12,6 +12,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cmath>
+#include <limits>
+#include <tuple>
 
 // Note: no co_await inside an `if`/`while` condition here (GCC 12 miscompiles some of them,
 // see docs/vebus.md); coroutine parameters are taken by value.
@@ -308,7 +310,10 @@ awaitable<void> xcom_device::read_one(key k) {
     const auto type = k.k == xc::kind::info ? xc::object_type::info : xc::object_type::parameter;
     const auto r = co_await exchange(
         xc::read_request(k.address, type, k.nr, property_id(k.k, static_cast<int>(k.p))));
-    if (!r.frame) co_return;
+    if (!r.frame) {  // busy or no answer: tried again in the next pass, not a round later
+        if (auto it = points_.find(k); it != points_.end()) it->second.retry = true;
+        co_return;
+    }
     if (r.frame->is_error()) {
         log()->debug("{}: read {} at {}: {}", name(), k.nr, k.address,
                      xc::make_error_code(r.frame->error().value_or(xc::scom_error::invalid_frame))
@@ -379,11 +384,32 @@ awaitable<void> xcom_device::poll_due() {
     const poll_timing timing{options_.fast, options_.slow, options_.idle_after, options_.idle,
                              kParamBatch};
     for (auto& [k, pt] : points_) {
-        const poll_point pp{k.k == xc::kind::info, pt.poll, pt.polled, pt.once_done};
+        if (k.k != xc::kind::info) continue;
+        const poll_point pp{true, pt.poll, pt.polled, pt.once_done};
+        if (xcom::poll_due(pp, demand_of(pt), now, timing, params)) due.push_back(k);
+    }
+    // Parameters a busy or silent device did not answer first, then round robin from where
+    // the last pass stopped: in plain key order the first few hundred were due again before a
+    // large map's later ones ever came.
+    for (auto& [k, pt] : points_) {
+        if (k.k == xc::kind::info || !pt.retry || params >= kParamBatch) continue;
+        const poll_point pp{false, pt.poll, pt.polled, pt.once_done};
+        if (!xcom::poll_due(pp, demand_of(pt), now, timing, params)) continue;
+        pt.retry = false;
+        due.push_back(k);
+    }
+    auto it = param_cursor_ ? points_.upper_bound(*param_cursor_) : points_.begin();
+    for (std::size_t seen = 0; seen < points_.size() && params < kParamBatch; ++seen, ++it) {
+        if (it == points_.end()) it = points_.begin();
+        const auto& [k, pt] = *it;
+        if (k.k == xc::kind::info) continue;
+        const poll_point pp{false, pt.poll, pt.polled, pt.once_done};
+        if (std::find(due.begin(), due.end(), k) != due.end()) continue;  // a retry above
         if (!xcom::poll_due(pp, demand_of(pt), now, timing, params)) continue;
         due.push_back(k);
-        before.emplace(k, std::exchange(pt.polled, now));
+        param_cursor_ = k;
     }
+    for (const auto& k : due) before.emplace(k, std::exchange(points_.at(k).polled, now));
     unanswered_ = 0;
     if (multi_info_ok_) {
         const bool ok = co_await poll_multi_info(due);
@@ -396,9 +422,19 @@ awaitable<void> xcom_device::poll_due() {
         // not tried stay due, so the next pass starts with them, not with the ones that just
         // timed out (no point starves behind one that never answers).
         if (unanswered_ >= 2) {
+            bool cursor_back = false;
             for (std::size_t j = i; j < due.size(); ++j)
-                if (auto it = points_.find(due[j]); it != points_.end())
+                if (auto it = points_.find(due[j]); it != points_.end()) {
                     it->second.polled = before.at(due[j]);
+                    // The round robin resumes at the first parameter not tried.
+                    if (!cursor_back && due[j].k != xc::kind::info) {
+                        cursor_back = true;
+                        if (it == points_.begin())
+                            param_cursor_.reset();
+                        else
+                            param_cursor_ = std::prev(it)->first;
+                    }
+                }
             break;
         }
         co_await read_one(due[i]);
@@ -529,10 +565,13 @@ awaitable<xcom_device::reply> xcom_device::write_once(xc::frame request, xc::dat
 
 void xcom_device::update_online() {
     if (!online_.update(clock::now(), link_->connected())) return;
-    if (online_.up())
+    if (online_.up()) {
         log()->info("{}: Xcom answering on {}", name(), link_->describe());
-    else
+        // Values read once (limits) are read again: the units dropped them while offline.
+        for (auto& [k, pt] : points_) pt.once_done = false;
+    } else {
         log()->warn("{}: Xcom not answering on {}: units answer 0x0A", name(), link_->describe());
+    }
 }
 
 awaitable<void> xcom_device::run() {

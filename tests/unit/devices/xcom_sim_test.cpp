@@ -127,3 +127,12 @@ TEST_F(sim_test, responses_never_get_an_answer) {
 }
 
 }  // namespace
+
+// int32 and long-enum parameters (AUX 1 timer: 1209 days, 1210/1211 minutes) read like floats.
+TEST_F(sim_test, integer_parameters_read_with_their_defaults) {
+    using namespace xc::property;
+    EXPECT_EQ(value_of(xc::read_request(101, 2, 1210, value_qsp), xc::data_format::int32), 420);
+    EXPECT_EQ(value_of(xc::read_request(101, 2, 1211, unsaved_value_qsp), xc::data_format::int32),
+              1200);
+    EXPECT_EQ(value_of(xc::read_request(101, 2, 1209, value_qsp), xc::data_format::long_enum), 0);
+}

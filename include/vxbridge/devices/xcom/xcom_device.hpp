@@ -73,6 +73,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
         clock::time_point polled{};  // last read from the device (epoch: never)
 
         bool once_done = false;
+        bool retry = false;  // the last read got no answer (busy, silent): first in the next pass
     };
     struct command {
         key k;
@@ -129,6 +130,7 @@ class xcom_device final : public device, public std::enable_shared_from_this<xco
     online_state online_;
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::uint32_t> flash_writes_;
     std::map<std::string, int> device_counts_;
+    std::optional<key> param_cursor_;  // the last parameter polled (round robin)
     // The Xcom's message service: a response with frame_flags bit 0 says a message is unread.
     bool message_waiting_ = false;
     std::uint32_t messages_total_ = 0;  // the Xcom's count at the last read
