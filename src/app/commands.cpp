@@ -294,6 +294,10 @@ int main(int argc, char** argv) {
     sim_xcom->add_option("--load", xs.load_w, "AC-out load in W (default 1500)");
     sim_xcom->add_option("--pv", xs.pv_percent, "irradiance in % of peak (default 60)")
         ->check(CLI::Range(0.0, 100.0));
+    sim_xcom->add_option("--vt-peak", xs.vt_peak_w, "VarioTrack array peak in W (default 3000)")
+        ->check(CLI::Range(0.0, 100000.0));
+    sim_xcom->add_option("--vs-peak", xs.vs_peak_w, "VarioString arrays' peak in W (default 4000)")
+        ->check(CLI::Range(0.0, 100000.0));
     sim_xcom->add_option("--soc", xs.soc, "initial state of charge in % (default 70)")
         ->check(CLI::Range(0.0, 100.0));
     sim_xcom->add_flag("!--no-acin", xs.acin, "no grid at AC-in");

@@ -112,6 +112,8 @@ devices::xcom::xcom_sim_server_options xcom_options_of(const xcom_sim_args& a) {
     o.sim.plant.speed = a.speed;
     o.sim.plant.load_w = a.load_w;
     o.sim.plant.pv_percent = a.pv_percent;
+    o.sim.plant.vt_peak_w = a.vt_peak_w;
+    o.sim.plant.vs_peak_w = a.vs_peak_w;
     o.sim.plant.initial_soc = a.soc;
     o.sim.plant.acin = a.acin;
     o.sim.plant.day_profile = a.profile == "day";

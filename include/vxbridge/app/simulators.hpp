@@ -41,7 +41,7 @@ struct xcom_sim_args {
     bool multi_info = true;
     // The plant (devices/xcom/studer_plant.hpp): time compression, load, irradiance, grid, SoC,
     // a household's day.
-    double speed = 1, load_w = 1500, pv_percent = 60, soc = 70;
+    double speed = 1, load_w = 1500, pv_percent = 60, soc = 70, vt_peak_w = 3000, vs_peak_w = 4000;
     bool acin = true;
     std::string profile;  // "day"
     double start_hour = 12;

@@ -567,8 +567,6 @@ void xcom_device::update_online() {
     if (!online_.update(clock::now(), link_->connected())) return;
     if (online_.up()) {
         log()->info("{}: Xcom answering on {}", name(), link_->describe());
-        // Values read once (limits) are read again: the units dropped them while offline.
-        for (auto& [k, pt] : points_) pt.once_done = false;
     } else {
         log()->warn("{}: Xcom not answering on {}: units answer 0x0A", name(), link_->describe());
     }
