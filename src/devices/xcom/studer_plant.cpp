@@ -285,26 +285,19 @@ std::string studer_plant::describe() const {
 
 std::optional<double> studer_plant::info(std::uint32_t address, std::uint32_t nr) const {
     (void)address;
-    auto today = [&](const char* k) {
-        const auto it = daily_.find(k);
-        return it == daily_.end() ? 0.0 : it->second.today;
+    // A counter by name, 0 before it counted anything.
+    const auto get = [](const auto& m, const char* k) -> const auto* {
+        const auto it = m.find(k);
+        return it == m.end() ? nullptr : &it->second;
     };
+    auto today = [&](const char* k) { return get(daily_, k) ? get(daily_, k)->today : 0.0; };
     auto yesterday = [&](const char* k) {
-        const auto it = daily_.find(k);
-        return it == daily_.end() ? 0.0 : it->second.yesterday;
+        return get(daily_, k) ? get(daily_, k)->yesterday : 0.0;
     };
-    auto total = [&](const char* k) {
-        const auto it = total_.find(k);
-        return it == total_.end() ? 0.0 : it->second;
-    };
-    auto dmax = [&](const char* k) {
-        const auto it = day_max_.find(k);
-        return it == day_max_.end() ? 0.0 : it->second;
-    };
-    auto dmin = [&](const char* k) {
-        const auto it = day_min_.find(k);
-        return it == day_min_.end() ? 0.0 : it->second;
-    };
+    auto value = [&](const auto& m, const char* k) { return get(m, k) ? *get(m, k) : 0.0; };
+    auto total = [&](const char* k) { return value(total_, k); };
+    auto dmax = [&](const char* k) { return value(day_max_, k); };
+    auto dmin = [&](const char* k) { return value(day_min_, k); };
     const bool in = o_.acin;
     const double out_a = out_w_ / 230.0;
     switch (nr) {

@@ -111,7 +111,7 @@ TEST_F(sim_test, multi_info_and_its_absence) {
     const auto m = xc::parse_multi_info(r).value();
     ASSERT_EQ(m.values.size(), 3u);
     EXPECT_NEAR(m.values[0].value, 52, 6);  // the plant's 48 V battery
-    EXPECT_EQ(m.flags & 0x1E0, 0x1E0u);  // XT, BSP, VT, VS present
+    EXPECT_EQ(m.flags & 0x1E0, 0x1E0u);     // XT, BSP, VT, VS present
     xc::xcom_sim old({{101}, true, false});
     EXPECT_EQ(old.handle(xc::multi_info_request(items), xc::xcom_sim::clock::now())->error(),
               xc::scom_error::service_not_supported);
