@@ -20,7 +20,8 @@ g++ -O2 -std=c++20 -o "$out/bare_responder" bench/bare_responder.cpp
   echo "schema: 1"; echo "name: bench"; echo "driver: static"; echo "max_age: 0"; echo "registers:"
   for i in $(seq 0 124); do echo "  - {name: r$i, address: $i, type: u16, source: {value: $i}}"; done
 } > "$out/bench-map.yaml"
-printf 'modbus: {listen: 127.0.0.1:15503, max_connections: 512}\ndevices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bench-map.yaml}\nlog: {level: warn}\n' > "$out/bench.yaml"
+# The web view is on in every cell; the `pages10` cell has 10 pages open on it (bench/pages.py).
+printf 'modbus: {listen: 127.0.0.1:15503, max_connections: 512}\nweb: {listen: 127.0.0.1:15505}\ndevices: {mem: {driver: static}}\nunits:\n  - {unit_id: 1, device: mem, map: bench-map.yaml}\nlog: {level: warn}\n' > "$out/bench.yaml"
 
 taskset -c 0 "$out/refserver" 15502 & ref=$!
 taskset -c 0 "$out/bare_responder" 15504 & bare=$!
@@ -60,6 +61,12 @@ for rep in $(seq "${ROUNDS:-5}"); do  # rounds: the median per cell (README of m
   run bare 15504 $bare 64 raw --raw
   run refserver 15502 $ref 64 raw --raw
   run vxbridge 15503 $vxb 64 raw --raw
+  # An open page must not be visible to Modbus clients: 8 clients with 10 pages open next to
+  # the plain 8-client cell of the same round (issue 17).
+  taskset -c 1 /usr/bin/python3 bench/pages.py 15505 10 1 40 >/dev/null & pages=$!
+  sleep 1
+  run vxbridge 15503 $vxb 8 pages10
+  kill $pages 2>/dev/null || true; wait $pages 2>/dev/null || true
 
 done
 for srv in refserver:15502:$ref vxbridge:15503:$vxb; do

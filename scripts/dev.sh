@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ make cmake pkg-config libmodbus-dev libboost-dev libyaml-cpp-dev libspdlog-dev
           libfmt-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev python3 python3-pymodbus python3-serial
-          python3-serial-asyncio mbpoll socat clang libclang-rt-14-dev ninja-build)
+          python3-serial-asyncio mbpoll socat clang libclang-rt-14-dev ninja-build chromium)
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -58,7 +58,7 @@ case "$cmd" in
         # libFuzzer targets (clang), each run for a short while; findings fail the run.
         cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ "${SANE[@]}" \
               -DVXBRIDGE_FUZZ=ON -DVXBRIDGE_FUZZ_SECONDS="${VXBRIDGE_FUZZ_SECONDS:-15}" >/dev/null
-        cmake --build build-fuzz -j"$(jobs)" --target fuzz_modbus fuzz_mbap fuzz_mk3 fuzz_scom fuzz_loaders fuzz_state fuzz_rtu
+        cmake --build build-fuzz -j"$(jobs)" --target fuzz_modbus fuzz_mbap fuzz_mk3 fuzz_scom fuzz_loaders fuzz_state fuzz_rtu fuzz_web
         ctest --test-dir build-fuzz --output-on-failure -j"$(jobs)" ;;
     *) echo "usage: scripts/dev.sh demo|test|deps" >&2; exit 2 ;;
 esac

@@ -56,6 +56,7 @@ std::optional<config::site_config> load_checked(const std::string& file) {
 
 struct run_overrides {
     std::string listen;
+    std::string web;  // web.listen ("" = as configured; the demo: 127.0.0.1:8080 or a free port)
     bool banner = false;  // demo: print endpoints and ready mbpoll lines
 };
 
@@ -65,6 +66,9 @@ void print_banner(const gateway& gw, const std::vector<std::string>& sims) {
     const auto host = ep->address().to_string();
     const auto at = " -p " + std::to_string(ep->port()) + " " + host;
     std::cout << "vxbridge demo: Modbus TCP on " << host << ":" << ep->port() << "\n";
+    if (const auto web = gw.web_endpoint())
+        std::cout << "  web view: http://" << web->address().to_string() << ":" << web->port()
+                  << "/\n";
     for (const auto& s : sims) std::cout << "  " << s << "\n";
     for (const auto* u : gw.router().all())
         std::cout << "  unit " << int(u->id) << ": " << u->image->map().name << " (device "
@@ -107,9 +111,15 @@ void reload(gateway& gw, config::site_config& site, const run_overrides& o) {
     if (!d.empty()) {
         log->error("reload refused ({} problems); still running the previous config",
                    d.problems().size());
-        for (const auto& p : d.problems()) log->error("{}", p.to_string());
+        std::string text = "reload refused, still running the previous config:";
+        for (const auto& p : d.problems()) {
+            log->error("{}", p.to_string());
+            text += "\n" + p.to_string();
+        }
+        gw.note_check(std::move(text));
     } else {
         if (!o.listen.empty()) next.modbus.listen = o.listen;
+        if (!o.web.empty()) next.web.listen = o.web;
         log->info("reloaded: {}", gw.reload(next));
         malloc_trim(0);
 
@@ -118,8 +128,22 @@ void reload(gateway& gw, config::site_config& site, const run_overrides& o) {
     sd_notify("READY=1");
 }
 
+// The demo's view: 127.0.0.1:8080, or any free port when that one is taken.
+std::string demo_web_listen() {
+    asio::io_context probe;
+    asio::ip::tcp::acceptor a(probe);
+    boost::system::error_code ec;
+    const asio::ip::tcp::endpoint ep(asio::ip::make_address_v4("127.0.0.1"), 8080);
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    return ec ? "127.0.0.1:0" : "127.0.0.1:8080";
+}
+
 int run_site(config::site_config site, const run_overrides& o) {
     if (!o.listen.empty()) site.modbus.listen = o.listen;
+    if (!o.web.empty()) site.web.listen = o.web;
+    if (o.banner && !site.web.listen) site.web.listen = demo_web_listen();
     init_logging(site.log.level);
     // One thread runs every socket, timer and serial port; other threads (the RTU server, device
     // completions) only post to it, so the reactor needs no locking.
@@ -202,6 +226,8 @@ int main(int argc, char** argv) {
     auto* run = cli.add_subcommand("run", "run the gateway");
     run->add_option("-c,--config", config_file, "site config")->required();
     run->add_option("--listen", listen, "override modbus.listen (HOST:PORT, port 0 = any)");
+    std::string web;
+    run->add_option("--web", web, "override web.listen: the commissioning view (HOST:PORT)");
     run->add_flag("-v,--verbose", verbose, "debug logging");
 
     auto* check = cli.add_subcommand("check", "validate a config and every map it names");
@@ -213,6 +239,9 @@ int main(int argc, char** argv) {
 
     auto* demo = cli.add_subcommand("demo", "the gateway with simulated devices");
     demo->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:1502)");
+    demo->add_option("--web", web,
+                     "the commissioning view's HOST:PORT (default 127.0.0.1:8080, or a free port "
+                     "when that one is taken)");
     demo->add_flag("-v,--verbose", verbose, "debug logging");
 
     auto* sim = cli.add_subcommand("sim", "device simulators");
@@ -354,7 +383,7 @@ int main(int argc, char** argv) {
             return kBadConfig;
         }
         if (verbose) site.log.level = "debug";
-        return run_site(std::move(site), {listen, bool(*demo)});
+        return run_site(std::move(site), {listen, web, bool(*demo)});
     }
     return kBadConfig;
 }

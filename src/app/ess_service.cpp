@@ -378,6 +378,21 @@ void ess_service::send(const control::ess_command& c) {
     if (c.passthru) sent_disable_charge_ = sent_disable_feedin_ = std::nullopt;
 }
 
+std::vector<std::pair<std::string, core::value>> ess_service::figures() const {
+    const auto now = clock::now();
+    std::vector<std::pair<std::string, core::value>> out;
+    for (const auto& name : point_names()) {
+        if (std::find(std::begin(kSystemcalc), std::end(kSystemcalc), name) !=
+            std::end(kSystemcalc)) {
+            const auto v = systemcalc(name, now);
+            out.emplace_back(name, v ? core::value{*v} : core::value{});
+        } else {
+            out.emplace_back(name, loop_.read(name, now));
+        }
+    }
+    return out;
+}
+
 void ess_service::publish_all() {
     const auto now = clock::now();
     for (const auto& [key, ls] : listeners_) {

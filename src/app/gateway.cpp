@@ -13,6 +13,7 @@
 #include "vxbridge/devices/vebus/vebus_options.hpp"
 #include "vxbridge/modbus/unit_binder.hpp"
 #include "vxbridge/register_map/map_loader.hpp"
+#include "vxbridge/web/web_server.hpp"
 
 namespace vx::app {
 
@@ -81,6 +82,66 @@ gateway::gateway(asio::io_context& io, const config::site_config& site) : io_(io
     router_ = bind_all(site, diag);
     if (!diag.empty()) throw core::load_error(std::move(diag));
     make_servers(site.modbus);
+    check_ = "ok: " + std::to_string(site.units.size()) + " units, " +
+             std::to_string(site.devices.size()) + " devices";
+    make_web(site);
+}
+
+// The commissioning view (web.listen): reads the gateway's current units, links, writes and
+// ESS loops through `this`, so a reload that keeps it shows the new units at once.
+void gateway::make_web(const config::site_config& site) {
+    web_.reset();
+    if (!site.web.listen) return;
+    web::web_options o;
+    o.listen = *site.web.listen;
+    o.allow = site.modbus.allow;
+    o.max_connections = site.web.max_connections;
+    web::sources s;
+    s.site_file = site.file;
+    s.check = [this] { return check_; };
+    s.endpoints = [this] { return endpoints(); };
+    s.router = [this] { return std::shared_ptr<const modbus::unit_router>(router_); };
+    s.devices = [this] {
+        std::vector<web::device_info> out;
+        for (const auto& [name, d] : devices_)
+            out.push_back({name, d.config.driver, d.device->status()});
+        return out;
+    };
+    s.ess = [this] {
+        std::vector<web::ess_source> out;
+        for (const auto& [name, e] : ess_)
+            out.push_back({name, [e = std::weak_ptr<ess_service>(e)] {
+                               const auto loop = e.lock();
+                               return loop ? loop->figures() : web::figures{};
+                           }});
+        return out;
+    };
+    s.stats = &stats_;
+    s.writes = journal_;
+    web_ = std::make_unique<web::web_server>(io_, std::move(o), std::move(s));
+}
+
+std::vector<std::string> gateway::endpoints() const {
+    std::vector<std::string> out;
+    const auto where = [](const modbus::tcp_server& t) -> std::string {
+        try {
+            const auto ep = t.local_endpoint();
+            return ep.address().to_string() + ":" + std::to_string(ep.port());
+        } catch (const std::exception&) {
+            return "(not listening)";
+        }
+    };
+    if (tcp_) out.push_back("TCP " + where(*tcp_));
+    if (rtu_tcp_) out.push_back("RTU over TCP " + where(*rtu_tcp_));
+    for (const auto& p : site_.modbus.rtu)
+        out.push_back("RTU " + p.port + " " + std::to_string(p.baud) + " 8" +
+                      std::string(1, p.parity) + std::to_string(p.stop_bits));
+    return out;
+}
+
+std::optional<asio::ip::tcp::endpoint> gateway::web_endpoint() const {
+    if (!web_) return std::nullopt;
+    return web_->local_endpoint();
 }
 
 // A VE.Bus system gets its ESS loop (mode external by default: it then only serves the
@@ -165,6 +226,7 @@ std::shared_ptr<modbus::unit_router> gateway::bind_all(const config::site_config
 void gateway::make_servers(const config::modbus_config& m) {
     modbus::handler_options ho;
     ho.read_only = m.read_only;
+    ho.journal = journal_;
     handler_ = std::make_shared<modbus::request_handler>(router_, ho);
     tcp_.reset();
     rtu_tcp_.reset();
@@ -259,6 +321,7 @@ std::string gateway::reload(const config::site_config& next) {
     if (same_server) {
         modbus::handler_options ho;
         ho.read_only = next.modbus.read_only;
+        ho.journal = journal_;
         handler_ = std::make_shared<modbus::request_handler>(router_, ho);
         if (tcp_) tcp_->set_handler(handler_);
         if (rtu_tcp_) rtu_tcp_->set_handler(handler_);
@@ -272,7 +335,16 @@ std::string gateway::reload(const config::site_config& next) {
         if (rtu_tcp_) rtu_tcp_->start();
         for (auto& r : rtu_) r->start();
     }
+    // The view: kept with its open pages unless its section or the allow-list changed.
+    const bool same_web = next.web == site_.web && next.modbus.allow == site_.modbus.allow;
+    if (!same_web) {
+        if (web_) web_->stop();
+        make_web(next);
+        if (web_) web_->start();
+    }
     site_ = next;
+    check_ = "ok: reloaded, " + std::to_string(next.units.size()) + " units, " +
+             std::to_string(next.devices.size()) + " devices";
     return std::to_string(next.units.size()) + " units; devices kept " +
            std::to_string(devices_.size() - started.size()) + ", started " +
            std::to_string(started.size()) + ", stopped " + std::to_string(stopped.size()) +
@@ -290,9 +362,11 @@ void gateway::start() {
     if (tcp_) tcp_->start();
     if (rtu_tcp_) rtu_tcp_->start();
     for (auto& r : rtu_) r->start();
+    if (web_) web_->start();
 }
 
 void gateway::stop() {
+    if (web_) web_->stop();
     for (auto& r : rtu_) r->stop();
     if (rtu_tcp_) rtu_tcp_->stop();
     if (tcp_) tcp_->stop();

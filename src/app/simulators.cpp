@@ -41,6 +41,10 @@ class control_reader : public std::enable_shared_from_this<control_reader<Handle
         in_.assign(::dup(0), ec);
         if (!ec) read();
     }
+    void stop() {
+        boost::system::error_code ignored;
+        in_.close(ignored);
+    }
 
   private:
     void read() {
@@ -337,6 +341,7 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
             o->port = so.link;
             if (!plant) plant = sim;
             stops_.push_back([sim] { sim->stop(); });
+            controls_[name] = [sim](const std::string& l) { return sim->control(l); };
             sims_.push_back(sim);
             lines_.push_back("device " + name + ": simulated MultiPlus-II 48/3000 (MK3) on " +
                              so.link + ", a household's day (load, PV) at 60x");
@@ -365,6 +370,7 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
                                                                         xcom_options_of(xa));
             sim->start();
             stops_.push_back([sim] { sim->stop(); });
+            controls_[name] = [sim](const std::string& l) { return sim->control(l); };
             sims_.push_back(sim);
             lines_.push_back("device " + name +
                              ": simulated Xcom-LAN (UDP) with XT 101, VT 301, VS 701, BSP 601 (a "
@@ -391,6 +397,22 @@ demo_simulators::demo_simulators(asio::io_context& io, config::site_config& site
                                                : "none") +
                          " -a 11 -t 3:float -B -0 -r 0 -1 " + theirs);
     }
+    auto control = [this](const std::string& l) { return this->control(l); };
+    auto reader = std::make_shared<control_reader<decltype(control)>>(io, control);
+    reader->start();
+    reader_ = reader;
+    stops_.push_back([reader] { reader->stop(); });
+}
+
+std::string demo_simulators::control(const std::string& line) {
+    const auto space = line.find(' ');
+    const auto it = controls_.find(line.substr(0, space));
+    if (it == controls_.end() || space == std::string::npos) {
+        std::string names;
+        for (const auto& [n, c] : controls_) names += (names.empty() ? "" : ", ") + n;
+        return "error: a control line is NAME LINE (NAME: " + names + "), e.g. 'multi status'";
+    }
+    return it->second(line.substr(space + 1));
 }
 
 void demo_simulators::start_meters(
@@ -418,6 +440,7 @@ void demo_simulators::start_meters(
         if (auto* tcp = std::get_if<transport::tcp_client_options>(&o->transport))
             tcp->connect = sim->where();
         stops_.push_back([sim] { sim->stop(); });
+        controls_[name] = [sim](const std::string& l) { return sim->control(l); };
         sims_.push_back(sim);
         lines_.push_back("device " + name + ": simulated grid meter (" + o->model + ") on " +
                          sim->where() + ", measuring the Multi's site");

@@ -262,7 +262,7 @@ void read_units(const YAML::Node& n, const std::string& file, core::diagnostics&
 
 void read_site(const YAML::Node& root, const std::string& file, core::diagnostics& diag,
                const devices::driver_registry& drivers, site_config& site) {
-    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status", "state"},
+    yaml_fields f(root, file, diag, {"modbus", "devices", "units", "log", "status", "state", "web"},
                   "a site config");
     if (!f.ok()) return;
     if (f.has("modbus")) read_modbus(f.get("modbus"), file, diag, site.modbus);
@@ -291,6 +291,16 @@ void read_site(const YAML::Node& root, const std::string& file, core::diagnostic
                         ? *d
                         : (fs::path(file).parent_path() / *d).lexically_normal().string();
         }
+    }
+    if (f.has("web")) {
+        yaml_fields w(f.get("web"), file, diag, {"listen", "max_connections"}, "web");
+        if (auto l = w.text("listen", true)) {
+            if (l->rfind(':') == std::string::npos)
+                w.error(w.get("listen"), "'listen' needs HOST:PORT, e.g. 127.0.0.1:8080");
+            site.web.listen = *l;
+        }
+        if (auto c = w.integer("max_connections", 1, 1024))
+            site.web.max_connections = static_cast<std::size_t>(*c);
     }
     if (f.has("log")) {
         yaml_fields l(f.get("log"), file, diag, {"level"}, "log");

@@ -53,8 +53,12 @@ const std::vector<setting_def>& ess_setting_defs() {
 
 const std::vector<std::string>& ess_loop::status_names() {
     static const std::vector<std::string> names = {
-        "ess_state",   "ess_target_w",   "ess_grid_w",           "ess_setpoint_w",
-        "ess_limited", "ess_regulating", "ess_active_soc_limit", "ess_no_grid_meter"};
+        "ess_state", "ess_target_w", "ess_grid_w", "ess_setpoint_w", "ess_limited",
+        "ess_regulating", "ess_active_soc_limit", "ess_no_grid_meter",
+        // The commissioning view's figures: the setpoint per phase, the limits in force at
+        // the last step, whether the loop regulates on the grid meter.
+        "ess_setpoint_l1_w", "ess_setpoint_l2_w", "ess_setpoint_l3_w", "ess_max_charge_w",
+        "ess_max_discharge_w", "ess_max_feed_in_w", "ess_meter_in_use"};
     return names;
 }
 
@@ -146,6 +150,21 @@ core::value ess_loop::read(std::string_view name, steady::time_point now) const 
         return g ? core::value{*g} : core::value{};
     }
     if (name == "ess_setpoint_w") return last_command_ ? last_command_->setpoint_w : 0.0;
+    if (name.starts_with("ess_setpoint_l") && name.size() == 17) {
+        const auto phase = static_cast<std::size_t>(name[14] - '1');
+        if (phase > 2 || (last_command_ && static_cast<int>(phase) >= last_command_->phases))
+            return {};
+        return last_command_ ? last_command_->phase_w[phase] : 0.0;
+    }
+    if (name == "ess_meter_in_use") return std::int64_t{meter_in_use()};
+    const auto limit = [](const std::optional<double>& v) {
+        return v ? core::value{*v} : core::value{};
+    };
+    if (name == "ess_max_charge_w") return limit(last_limits_.max_charge_w);
+    if (name == "ess_max_discharge_w")
+        return last_limits_.discharge_blocked ? core::value{0.0}
+                                              : limit(last_limits_.max_discharge_w);
+    if (name == "ess_max_feed_in_w") return limit(last_limits_.max_feed_in_w);
     if (name == "ess_limited") return std::int64_t{limited_code(last_step_.limited_by)};
     if (name == "ess_active_soc_limit") {
         const auto a = bl_.active_soc_limit(setting("minimum_soc"));
@@ -216,6 +235,7 @@ std::optional<ess_command> ess_loop::on_sample(const ess_sample& s, steady::time
     // The grid: the meter's (the total, or the Multi's phase in mode 2), unless 2718 says
     // "inverter/charger" or there is no meter.
     const auto l = limits(s);
+    last_limits_ = l;
     const double units = std::max(1, s.units);
     const int phases = std::clamp(s.phases, 1, 3);
     ess_command c;

@@ -1,5 +1,7 @@
 #include "vxbridge/modbus/cidr.hpp"
 
+#include <stdexcept>
+
 namespace vx::modbus {
 
 namespace ip = boost::asio::ip;
@@ -37,6 +39,22 @@ bool cidr::allows(const ip::address& a) const {
             if (host.is_subnet_of(n) || host == n) return true;
     }
     return false;
+}
+
+ip::tcp::endpoint parse_endpoint(const std::string& text) {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos)
+        throw std::runtime_error("listen address '" + text + "' needs :port");
+    std::string host = text.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    boost::system::error_code ec;
+    const auto addr =
+        host.empty() ? ip::address(ip::address_v4::any()) : ip::make_address(host, ec);
+    if (ec) throw std::runtime_error("listen address '" + text + "': bad host");
+    const auto port = std::stoul(text.substr(colon + 1));
+    if (port > 65535) throw std::runtime_error("listen address '" + text + "': bad port");
+    return {addr, static_cast<unsigned short>(port)};
 }
 
 }  // namespace vx::modbus

@@ -189,6 +189,54 @@ class write_job final : public pending_write {
     std::shared_ptr<state> state_;
 };
 
+bool is_write_function(std::uint8_t f) {
+    return f == fc::write_coil || f == fc::write_register || f == fc::write_coils ||
+           f == fc::write_registers || f == fc::read_write;
+}
+
+// Records a confirmed write in the journal when the device answered, or when the caller gave up
+// (0x0B: it answers that itself) - whichever comes first.
+class journaled_write final : public pending_write {
+  public:
+    journaled_write(std::unique_ptr<pending_write> inner, std::shared_ptr<write_journal> journal,
+                    write_record rec, std::chrono::steady_clock::time_point started)
+        : inner_(std::move(inner)),
+          state_(std::make_shared<state>(std::move(journal), std::move(rec), started)) {}
+
+    void start(completion done, std::chrono::steady_clock::time_point deadline) override {
+        inner_->start(
+            [s = state_, done = std::move(done)](std::vector<std::uint8_t> pdu) {
+                s->finish(pdu.size() > 1 && (pdu[0] & 0x80) ? pdu[1] : 0);
+                done(std::move(pdu));
+            },
+            deadline);
+    }
+    void abandon() override {
+        state_->finish(static_cast<std::uint8_t>(exception_code::gateway_target_failed));
+        inner_->abandon();
+    }
+
+  private:
+    struct state {
+        state(std::shared_ptr<write_journal> j, write_record r,
+              std::chrono::steady_clock::time_point t)
+            : journal(std::move(j)), rec(std::move(r)), started(t) {}
+        void finish(std::uint8_t exception) {
+            if (recorded.exchange(true)) return;
+            rec.exception = exception;
+            rec.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - started);
+            journal->record(std::move(rec));
+        }
+        std::shared_ptr<write_journal> journal;
+        write_record rec;
+        std::chrono::steady_clock::time_point started;
+        std::atomic<bool> recorded{false};
+    };
+    std::unique_ptr<pending_write> inner_;
+    std::shared_ptr<state> state_;
+};
+
 void put_object(std::vector<std::uint8_t>& out, std::uint8_t id, const std::string& text) {
     out.push_back(id);
     const auto n = std::min<std::size_t>(text.size(), 64);
@@ -203,9 +251,36 @@ request_handler::request_handler(std::shared_ptr<const unit_router> router, hand
 
 std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
                                                        std::span<const std::uint8_t> pdu,
-                                                       std::vector<std::uint8_t>& out) const {
+                                                       std::vector<std::uint8_t>& out,
+                                                       std::string_view client) const {
+    const auto started = std::chrono::steady_clock::now();
+    const auto mark = out.size();
     request r;
     const auto st = decode_request(pdu, r);
+    auto job = serve(unit_id, pdu, r, st, out);
+    const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
+    if (!options_.journal || !is_write_function(function)) return job;
+    write_record rec;
+    rec.at = std::chrono::system_clock::now();
+    rec.client = client;
+    rec.unit = unit_id;
+    rec.function = function;
+    rec.address = r.write_address;
+    rec.values = r.values;
+    if (job)
+        return std::make_unique<journaled_write>(std::move(job), options_.journal, std::move(rec),
+                                                 started);
+    rec.exception = out.size() > mark + 1 && (out[mark] & 0x80) ? out[mark + 1] : 0;
+    rec.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    options_.journal->record(std::move(rec));
+    return nullptr;
+}
+
+std::unique_ptr<pending_write> request_handler::serve(std::uint8_t unit_id,
+                                                      std::span<const std::uint8_t> pdu,
+                                                      const request& r, decode_status st,
+                                                      std::vector<std::uint8_t>& out) const {
     const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
     if (st == decode_status::illegal_function) {
         fail(out, function, core::outcome::unknown_function);
@@ -224,7 +299,7 @@ std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
         device_identification(*u, r, out);
         return nullptr;
     }
-    if (r.is_write()) return write(*u, std::move(r), out);
+    if (r.is_write()) return write(*u, r, out);
     read_into(*u, r, out);
     return nullptr;
 }

@@ -17,6 +17,7 @@ rtu_server::rtu_server(asio::any_io_executor exec, std::shared_ptr<const request
     : exec_(exec),
       handler_(std::move(handler)),
       options_(std::move(options)),
+      client_("rtu " + options_.port),
       stats_(stats),
       silence_(exec),
       write_deadline_(exec) {}
@@ -141,7 +142,7 @@ void rtu_server::serve(std::span<const std::uint8_t> frame) {
         for (const auto* u : handler_->router().all()) {
             if (!serves(u->id)) continue;
             std::vector<std::uint8_t> ignored;
-            if (auto job = handler_->handle(u->id, pdu, ignored))
+            if (auto job = handler_->handle(u->id, pdu, ignored, client_ + " broadcast"))
                 job->start([](std::vector<std::uint8_t>) {},
                            std::chrono::steady_clock::now() + options_.write_timeout);
         }
@@ -150,7 +151,7 @@ void rtu_server::serve(std::span<const std::uint8_t> frame) {
     if (!serves(unit)) return;  // another slave's request: silence
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     std::vector<std::uint8_t> out;
-    auto job = handler_->handle(unit, pdu, out);
+    auto job = handler_->handle(unit, pdu, out, client_);
     if (!job) return reply(unit, std::move(out));
     pending_ = std::move(job);
     const auto seq = ++seq_;

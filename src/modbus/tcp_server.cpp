@@ -4,32 +4,13 @@
 
 #include <stdexcept>
 
+#include "vxbridge/modbus/cidr.hpp"
 #include "vxbridge/modbus/tcp_session.hpp"
 
 namespace vx::modbus {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-
-namespace {
-
-tcp::endpoint parse_endpoint(const std::string& text) {
-    const auto colon = text.rfind(':');
-    if (colon == std::string::npos)
-        throw std::runtime_error("listen address '" + text + "' needs :port");
-    std::string host = text.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
-    boost::system::error_code ec;
-    const auto addr = host.empty() ? asio::ip::address(asio::ip::address_v4::any())
-                                   : asio::ip::make_address(host, ec);
-    if (ec) throw std::runtime_error("listen address '" + text + "': bad host");
-    const auto port = std::stoul(text.substr(colon + 1));
-    if (port > 65535) throw std::runtime_error("listen address '" + text + "': bad port");
-    return {addr, static_cast<unsigned short>(port)};
-}
-
-}  // namespace
 
 tcp_server::tcp_server(asio::io_context& io, std::shared_ptr<const request_handler> handler,
                        tcp_options options, server_stats& stats)

@@ -130,7 +130,7 @@ void tcp_session::serve_rtu(std::span<const std::uint8_t> frame) {
     if (unit == 0 || !handler.router().find(unit)) return;  // no broadcast, no foreign units
     stats_.requests.fetch_add(1, std::memory_order_relaxed);
     std::vector<std::uint8_t> pdu_out;
-    auto job = handler.handle(unit, pdu, pdu_out);
+    auto job = handler.handle(unit, pdu, pdu_out, peer_);
     std::array<std::uint8_t, 8> header{};
     header[0] = unit;
     header[1] = pdu[0];
@@ -158,8 +158,8 @@ void tcp_session::serve(std::span<const std::uint8_t> adu) {
     const std::size_t start = out_.size();
     out_.insert(out_.end(), adu.begin(), adu.begin() + mbap::header_size);
     const auto& handler = server_.handler();
-    auto job =
-        handler.handle(handler.router().tcp_unit(mbap::unit_of(adu)), mbap::pdu_of(adu), out_);
+    auto job = handler.handle(handler.router().tcp_unit(mbap::unit_of(adu)), mbap::pdu_of(adu),
+                              out_, peer_);
     if (job) {
         out_.resize(start);
         return start_write_job(std::move(job), adu.data());

@@ -182,6 +182,30 @@ read_status register_image::read_bits(table_kind t, std::uint16_t addr, std::spa
     return st;
 }
 
+register_image::entry_state register_image::inspect(entry_ref r, clock::time_point now) const {
+    const auto& ti = image(r.table);
+    const auto& e = ti.table->entries[r.index];
+    entry_state out;
+    stamp_t st = kNever;
+    {
+        std::lock_guard lock(mutex_);
+        out.last.assign(ti.words.begin() + e.address, ti.words.begin() + e.end());
+        st = ti.stamps[r.index];
+    }
+    out.present = st != kNever;
+    out.fresh = out.present && st >= fresh_threshold(now);
+    if (out.present && st != kForever) out.stamp = clock::time_point(clock::duration(st));
+    out.served = out.last;
+    if (!out.fresh) {
+        if (r.table == table_kind::coils || r.table == table_kind::discrete_inputs)
+            std::fill(out.served.begin(), out.served.end(), std::uint16_t{0});
+        else
+            encode_unavailable(e, out.served);
+        out.exception = e.unavailable == unavailable_mode::exception;
+    }
+    return out;
+}
+
 clock::time_point register_image::last_read(entry_ref r) const {
     const auto& ti = image(r.table);
     std::lock_guard lock(mutex_);

@@ -36,6 +36,8 @@ class ess_service final : public devices::device, public std::enable_shared_from
                time_point deadline) override;
     bool online() const override { return true; }
     const std::shared_ptr<devices::device>& meter() const { return meter_; }
+    // Every {ess: NAME} point's value now (the commissioning view; io thread).
+    std::vector<std::pair<std::string, core::value>> figures() const;
     void clear_subscriptions() override { listeners_.clear(); }
     void start() override;
     void stop() override;

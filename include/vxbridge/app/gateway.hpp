@@ -17,6 +17,11 @@
 #include "vxbridge/modbus/request_handler.hpp"
 #include "vxbridge/modbus/rtu_server.hpp"
 #include "vxbridge/modbus/tcp_server.hpp"
+#include "vxbridge/modbus/write_journal.hpp"
+
+namespace vx::web {
+class web_server;
+}
 
 namespace vx::app {
 
@@ -35,6 +40,10 @@ class gateway {
     std::optional<boost::asio::ip::tcp::endpoint> tcp_endpoint() const;
     const modbus::server_stats& stats() const { return stats_; }
     const modbus::unit_router& router() const { return *router_; }
+    // The commissioning view's address once it listens (web.listen).
+    std::optional<boost::asio::ip::tcp::endpoint> web_endpoint() const;
+    // What the view says of the config: "ok ..." or why the last reload was refused.
+    void note_check(std::string text) { check_ = std::move(text); }
 
   private:
     struct device_entry {
@@ -44,6 +53,8 @@ class gateway {
     std::shared_ptr<modbus::unit_router> bind_all(const config::site_config& site,
                                                   core::diagnostics& diag);
     void make_servers(const config::modbus_config& m);
+    void make_web(const config::site_config& site);
+    std::vector<std::string> endpoints() const;
     // The device's ESS loop (VE.Bus only); a problem with its ess.grid_meter, or "".
     std::string make_ess(const std::string& name, const device_entry& d);
 
@@ -60,6 +71,9 @@ class gateway {
     std::unique_ptr<modbus::tcp_server> tcp_;
     std::vector<std::shared_ptr<modbus::rtu_server>> rtu_;  // one per serial port
     std::unique_ptr<modbus::tcp_server> rtu_tcp_;           // RTU over TCP
+    std::shared_ptr<modbus::write_journal> journal_ = std::make_shared<modbus::write_journal>();
+    std::unique_ptr<web::web_server> web_;
+    std::string check_;
 };
 
 }  // namespace vx::app

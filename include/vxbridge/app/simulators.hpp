@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,9 @@ class demo_simulators {
     demo_simulators(boost::asio::io_context& io, config::site_config& site);
     ~demo_simulators();
     const std::vector<std::string>& lines() const { return lines_; }  // what runs where
+    // A control line for one simulator, "NAME LINE" (NAME: the site's device name, e.g.
+    // "multi soc 40", "studer acin off"); stdin lines when stdin is a pipe.
+    std::string control(const std::string& line);
 
   private:
     void start_meters(
@@ -86,6 +90,8 @@ class demo_simulators {
     std::vector<std::shared_ptr<void>> sims_;
     std::vector<std::function<void()>> stops_;
     std::vector<std::string> lines_;
+    std::map<std::string, std::function<std::string(const std::string&)>> controls_;
+    std::shared_ptr<void> reader_;
 };
 
 }  // namespace vx::app

@@ -68,6 +68,13 @@ struct status_config {
     int unit_id = 247;
 };
 
+// The commissioning view (off unless `web: {listen: ...}`); modbus.allow applies to it too.
+struct web_config {
+    std::optional<std::string> listen;  // HOST:PORT
+    std::size_t max_connections = 64;   // HTTP + WebSocket connections at once
+    bool operator==(const web_config&) const = default;
+};
+
 struct log_config {
     std::string level = "info";
 };
@@ -79,6 +86,7 @@ struct site_config {
     std::vector<unit_config> units;
     log_config log;
     status_config status;
+    web_config web;
     // Where settings a restart must keep live (the ESS settings): `state: {dir: ...}`, relative
     // to the config file; systemd's StateDirectory= creates the default.
     std::string state_dir = "/var/lib/vxbridge";

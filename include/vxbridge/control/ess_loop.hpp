@@ -130,6 +130,7 @@ class ess_loop {
     steady::time_point last_sent_{};
     steady::time_point meter_seen_{};  // the last fresh meter sample (or the loop's start)
     ess_step last_step_{};
+    ess_limits last_limits_{};  // in force at the last step (the view shows them)
     bool regulating_ = false, stopped_ = false;
     std::string state_ = "starting";
     std::uint64_t version_ = 0;

@@ -10,10 +10,12 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "vxbridge/modbus/pdu.hpp"
 #include "vxbridge/modbus/unit_router.hpp"
+#include "vxbridge/modbus/write_journal.hpp"
 
 namespace vx::modbus {
 
@@ -31,6 +33,7 @@ struct identity {
 struct handler_options {
     bool read_only = false;
     identity id;
+    std::shared_ptr<write_journal> journal;  // null: writes are not recorded
 };
 
 // A write the device must confirm. start() sends the commands in address order; `done` is called
@@ -51,12 +54,17 @@ class request_handler {
 
     // Serves one request PDU for `unit_id`. Returns null when `out` holds the whole response;
     // otherwise a pending write for the caller to start. `out` is appended to, never cleared.
+    // `client` names the requester in the write journal.
     std::unique_ptr<pending_write> handle(std::uint8_t unit_id, std::span<const std::uint8_t> pdu,
-                                          std::vector<std::uint8_t>& out) const;
+                                          std::vector<std::uint8_t>& out,
+                                          std::string_view client = {}) const;
 
     const unit_router& router() const { return *router_; }
 
   private:
+    std::unique_ptr<pending_write> serve(std::uint8_t unit_id, std::span<const std::uint8_t> pdu,
+                                         const request& r, decode_status st,
+                                         std::vector<std::uint8_t>& out) const;
     void read(const unit& u, const request& r, std::vector<std::uint8_t>& out) const;
     void device_identification(const unit& u, const request& r,
                                std::vector<std::uint8_t>& out) const;

@@ -60,6 +60,7 @@ class rtu_server : public std::enable_shared_from_this<rtu_server> {
     boost::asio::any_io_executor exec_;
     std::shared_ptr<const request_handler> handler_;
     rtu_options options_;
+    std::string client_;  // who the write journal says wrote: "rtu PORT"
     server_stats& stats_;
     std::shared_ptr<transport::link> link_;
     boost::asio::steady_timer silence_, write_deadline_;

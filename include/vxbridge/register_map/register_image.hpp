@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -43,6 +44,18 @@ class register_image {
     // Bits (coils / discrete inputs), one byte per bit in `out`.
     read_status read_bits(table_kind t, std::uint16_t addr, std::span<std::uint8_t> out,
                           clock::time_point now) const;
+
+    // One entry as a viewer sees it (the web view): the words a read returns now, the value's
+    // words whether fresh or not, and when it arrived. Does not count as a client read.
+    struct entry_state {
+        std::vector<std::uint16_t> served;  // what a read returns now (unavailable form if stale)
+        std::vector<std::uint16_t> last;    // the last value's words (its encoded form)
+        bool present = false;               // a value ever arrived (constants: always)
+        bool fresh = false;                 // within max_age (served == last)
+        bool exception = false;             // a read now gets an exception (unavailable mode)
+        std::optional<clock::time_point> stamp;  // when it arrived; none for constants / never
+    };
+    entry_state inspect(entry_ref r, clock::time_point now) const;
 
     // When a client last read the entry (time_point::min() = never). Recorded only after
     // track_reads(true): it costs a store per entry on the read path, and only drivers with

@@ -112,7 +112,25 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"modbus: {listen: 127.0.0.1:1, colour: red}\nunits: []\n",
                  "unknown key 'colour' in modbus\n"},
         bad_case{"modbus: {listen: 127.0.0.1:1, unit0_alias: 300}\nunits: []\n",
-                 "'unit0_alias' must be in 1..247"}));
+                 "'unit0_alias' must be in 1..247"},
+        // The web view (issue 17).
+        bad_case{"web: {listen: 8080}\nunits: []\n", "1:15: 'listen' needs HOST:PORT"},
+        bad_case{"web: {port: 8080}\nunits: []\n", "unknown key 'port' in web"},
+        bad_case{"web: {listen: 127.0.0.1:8080, max_connections: 0}\nunits: []\n",
+                 "'max_connections' must be in 1..1024"}));
+
+TEST(site_config, the_web_view_is_off_unless_it_listens) {
+    vx::test::temp_dir dir;
+    vx::core::diagnostics d;
+    auto site = cfg::load_site_config(dir.write("a.yaml", "units: []\n"), d, vx::app::drivers());
+    EXPECT_FALSE(site.web.listen);
+    site = cfg::load_site_config(
+        dir.write("b.yaml", "web: {listen: 127.0.0.1:8080, max_connections: 8}\nunits: []\n"), d,
+        vx::app::drivers());
+    ASSERT_TRUE(d.empty()) << d.to_string();
+    EXPECT_EQ(site.web.listen, "127.0.0.1:8080");
+    EXPECT_EQ(site.web.max_connections, 8u);
+}
 
 TEST(site_config, unit0_alias_is_auto_off_or_a_unit) {
     for (const auto& [text, expected] :

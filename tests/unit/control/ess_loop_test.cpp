@@ -330,3 +330,31 @@ TEST(EssLoop, LimitsArePerMulti) {
     ASSERT_TRUE(c);
     for (int p = 0; p < 3; ++p) EXPECT_EQ(c->phase_w[p], 1000) << "one Multi per phase";
 }
+
+namespace {
+
+// The figures the commissioning view shows: the setpoint per phase and the limits in force at
+// the last step, as the Multi got them.
+TEST(EssLoop, TheViewsFiguresFollowTheLastStep) {
+    ess_loop l(optimized());
+    EXPECT_FALSE(vx::core::has_value(l.read("ess_max_charge_w", t0)));  // no step yet
+    l.write("max_charge_current", 10, t0);                              // 500 W at 50 V
+    l.write("max_feed_in_power", 800, t0);
+    const auto c = l.on_sample(three_phase({500, 300, 100}, {800, 200, 0}, t0), t0, wall0, 720);
+    ASSERT_TRUE(c);
+    for (int p = 0; p < 3; ++p)
+        EXPECT_EQ(num(l.read("ess_setpoint_l" + std::to_string(p + 1) + "_w", t0)),
+                  c->phase_w[static_cast<std::size_t>(p)]);
+    EXPECT_EQ(num(l.read("ess_max_charge_w", t0)), 500);
+    EXPECT_EQ(num(l.read("ess_max_discharge_w", t0)), 9000);  // 3 Multis x 3000 W
+    EXPECT_EQ(num(l.read("ess_max_feed_in_w", t0)), 800);
+    EXPECT_EQ(num(l.read("ess_meter_in_use", t0)), 0);
+    // One phase: L2 and L3 have no setpoint.
+    ess_loop one(optimized());
+    ASSERT_TRUE(one.on_sample(sample(100, 300, 60, t0), t0, wall0, 720));
+    EXPECT_TRUE(vx::core::has_value(one.read("ess_setpoint_l1_w", t0)));
+    EXPECT_FALSE(vx::core::has_value(one.read("ess_setpoint_l2_w", t0)));
+    EXPECT_FALSE(vx::core::has_value(one.read("ess_max_feed_in_w", t0)));  // none set
+}
+
+}  // namespace

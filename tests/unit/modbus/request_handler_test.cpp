@@ -52,13 +52,14 @@ class handler_test : public ::testing::Test {
         router->add(u);
         mb::handler_options o;
         o.read_only = read_only;
+        o.journal = journal_;
         handler_ = std::make_unique<mb::request_handler>(router, o);
     }
 
     // The response to `pdu`; pending writes are run to completion on the io_context.
-    bytes ask(const bytes& pdu, std::uint8_t unit = 1) {
+    bytes ask(const bytes& pdu, std::uint8_t unit = 1, std::string_view client = "10.0.0.9:5020") {
         bytes out;
-        auto job = handler_->handle(unit, pdu, out);
+        auto job = handler_->handle(unit, pdu, out, client);
         if (job) {
             bool done = false;
             job->start(
@@ -81,6 +82,7 @@ class handler_test : public ::testing::Test {
     std::shared_ptr<vx::devices::static_driver::static_device> device_;
     std::shared_ptr<vx::devices::point_store> store_ = std::make_shared<vx::devices::point_store>();
     std::unique_ptr<mb::request_handler> handler_;
+    std::shared_ptr<mb::write_journal> journal_ = std::make_shared<mb::write_journal>();
 };
 
 TEST_F(handler_test, reads_scaled_and_multi_register_values) {
@@ -233,6 +235,65 @@ TEST_F(handler_test, a_write_past_its_deadline_is_not_applied) {
     ASSERT_TRUE(done);
     EXPECT_EQ(out, (bytes{0x86, 0x0B}));
     EXPECT_EQ(ask({0x03, 0, 10, 0, 1}), (bytes{0x03, 2, 0, 0}));  // still 0
+}
+
+// The write journal (the web view's last 100 writes): every write, confirmed or not, with who
+// wrote, what, the outcome the client got and how long it took; reads are not writes.
+TEST_F(handler_test, the_journal_records_every_write_with_the_answer_the_client_got) {
+    ask({0x03, 0, 0, 0, 4});
+    ask({0x06, 0, 10, 0xFF, 0x38});  // -200: confirmed
+    ask({0x06, 0, 10, 0x0F, 0xA1});  // 4001 > max: 0x03
+    ask({0x06, 0, 13, 0, 2});        // the device refuses: 0x04
+    ask({0x06, 0, 14, 0, 2});        // the device is busy: 0x06
+    ask({0x10, 0, 10, 0, 3, 6, 0, 5, 0, 0, 0x01, 0xF4}, 1, "rtu /dev/ttyUSB0");
+    ask({0x06, 0, 10, 0, 1}, 9);    // unknown unit: 0x0B
+    ask({0x05, 0, 0, 0xFF, 0x00});  // coil on
+    const auto w = journal_->recent();
+    ASSERT_EQ(w.size(), 7u);
+    EXPECT_EQ(journal_->count(), 7u);
+    EXPECT_EQ(w[0].client, "10.0.0.9:5020");
+    EXPECT_EQ(w[0].unit, 1);
+    EXPECT_EQ(w[0].function, 6);
+    EXPECT_EQ(w[0].address, 10);
+    EXPECT_EQ(w[0].values, (std::vector<std::uint16_t>{0xFF38}));
+    EXPECT_EQ(w[0].exception, 0);
+    std::vector<int> outcomes;
+    for (const auto& r : w) outcomes.push_back(r.exception);
+    EXPECT_EQ(outcomes, (std::vector<int>{0, 3, 4, 6, 0, 0x0B, 0}));
+    EXPECT_EQ(w[4].client, "rtu /dev/ttyUSB0");
+    EXPECT_EQ(w[4].values, (std::vector<std::uint16_t>{5, 0, 0x01F4}));
+    EXPECT_EQ(w[6].values, (std::vector<std::uint16_t>{1}));
+    for (std::size_t i = 1; i < w.size(); ++i) EXPECT_EQ(w[i].seq, w[i - 1].seq + 1);
+}
+
+TEST_F(handler_test, the_journal_times_a_slow_device_and_records_an_abandoned_write_once) {
+    build({std::chrono::milliseconds(40), false});
+    ask({0x06, 0, 10, 0, 7});
+    ASSERT_EQ(journal_->recent().size(), 1u);
+    EXPECT_GE(journal_->recent()[0].latency, std::chrono::milliseconds(40));
+    bytes out;
+    auto job = handler_->handle(1, bytes{0x06, 0, 10, 0, 8}, out, "10.0.0.9:5020");
+    ASSERT_TRUE(job);
+    job->start([](bytes) {}, std::chrono::steady_clock::time_point::max());
+    job->abandon();  // the client's deadline: it was answered 0x0B
+    io_.run();       // the device's late answer is not a second record
+    const auto w = journal_->recent();
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_EQ(w[1].exception, 0x0B);
+}
+
+TEST(write_journal, keeps_the_last_hundred) {
+    mb::write_journal j;
+    for (int i = 0; i < 250; ++i) {
+        mb::write_record r;
+        r.address = static_cast<std::uint16_t>(i);
+        j.record(std::move(r));
+    }
+    const auto w = j.recent();
+    ASSERT_EQ(w.size(), 100u);
+    EXPECT_EQ(w.front().address, 150);
+    EXPECT_EQ(w.back().seq, 250u);
+    EXPECT_EQ(j.count(), 250u);
 }
 
 }  // namespace
