@@ -253,13 +253,14 @@ std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
                                                        std::span<const std::uint8_t> pdu,
                                                        std::vector<std::uint8_t>& out,
                                                        std::string_view client) const {
-    const auto started = std::chrono::steady_clock::now();
-    const auto mark = out.size();
+    const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
     request r;
     const auto st = decode_request(pdu, r);
+    if (!options_.journal || !is_write_function(function)) return serve(unit_id, pdu, r, st, out);
+    // A write: recorded in the journal with the answer the client gets and its latency.
+    const auto started = std::chrono::steady_clock::now();
+    const auto mark = out.size();
     auto job = serve(unit_id, pdu, r, st, out);
-    const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
-    if (!options_.journal || !is_write_function(function)) return job;
     write_record rec;
     rec.at = std::chrono::system_clock::now();
     rec.client = client;
