@@ -176,7 +176,7 @@ class write_job final : public pending_write {
         const auto& slice = s->plan[s->next++];
         const auto& point = s->u.point(slice.ref);
         point.writer->write(
-            point.spec, slice.value,
+            s->u.spec_of(slice.ref), slice.value,
             [s](core::write_result res) {
                 if (res.status == core::outcome::ok)
                     step(s);

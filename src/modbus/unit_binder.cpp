@@ -16,6 +16,7 @@ std::shared_ptr<unit> unit_binder::bind(const unit_binding& b, core::diagnostics
     u->id = b.unit_id;
     u->device_name = b.device_name;
     u->device = b.device;
+    u->device_address = b.device_address;
     u->image = std::make_shared<rm::register_image>(b.map);
     u->image->track_reads(b.device->wants_demand());
     for (const auto ref : u->image->entries()) {
@@ -24,13 +25,7 @@ std::shared_ptr<unit> unit_binder::bind(const unit_binding& b, core::diagnostics
         points.resize(std::max<std::size_t>(points.size(), ref.index + 1));
         if (e.type == rm::value_type::pad) continue;
         if (!e.source && e.access != rm::access_mode::rw) continue;  // reads as unavailable
-        core::point_spec spec;
-        if (e.source) spec.ref = *e.source;
-        spec.binding = std::to_string(b.unit_id) + "/" + e.name;
-        spec.device_address = b.device_address;
-        spec.poll = e.poll;
-        spec.writable = e.access == rm::access_mode::rw;
-        spec.persist = e.persist;
+        auto spec = spec_of(b.unit_id, b.device_address, e);
         const auto& owner = owner_of(e.source ? &*e.source : nullptr, b.device);
         if (!owner) continue;  // routed to a part this site does not have: unavailable
         if (auto why = owner->check_point(spec); !why.empty()) {
@@ -46,8 +41,7 @@ std::shared_ptr<unit> unit_binder::bind(const unit_binding& b, core::diagnostics
                 image->update(ref, v, t);
             },
             std::move(interest)));
-        const bool writable = spec.writable;
-        points[ref.index] = {std::move(spec), writable ? owner : nullptr};
+        if (spec.writable) points[ref.index].writer = owner;
     }
     return u;
 }

@@ -134,8 +134,7 @@ json row_json(const modbus::unit& u, rm::entry_ref r, steady::time_point now) {
     j["width"] = e.width();
     j["unit"] = e.unit;
     j["access"] = e.access == rm::access_mode::rw ? "rw" : "r";
-    const auto& p = u.point(r);
-    j["source"] = p.spec.ref.kind.empty() ? json(nullptr) : json(p.spec.ref.id());
+    j["source"] = e.source ? json(e.source->id()) : json(nullptr);
     if (!e.description.empty()) j["description"] = e.description;
     put_live(j, e, u.image->inspect(r, now), now);
     return j;
