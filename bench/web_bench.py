@@ -29,6 +29,18 @@ def settle(p, seconds):
     return rss_kb(p.pid) / 1024
 
 
+def with_pages(p, web, unit):
+    """RSS after 20 s with 10 pages open on `unit` (its first 40 rows, overview, writes, ESS)."""
+    pages = subprocess.Popen([sys.executable, os.path.join(HERE, "pages.py"), str(web), "10",
+                              str(unit), "40"], stdout=subprocess.PIPE, text=True)
+    pages.stdout.readline()
+    try:
+        return settle(p, 20)
+    finally:
+        pages.terminate()
+        pages.wait()
+
+
 with tempfile.TemporaryDirectory() as tmp:
     cfg, port, sims = demo_site(tmp)
     plain = open(cfg).read()
@@ -42,20 +54,10 @@ with tempfile.TemporaryDirectory() as tmp:
         p.wait()
         p = start_bridge(binary, with_web, port)
         idle = settle(p, 15)
-        pages = subprocess.Popen([sys.executable, os.path.join(HERE, "pages.py"), str(web), "10",
-                                  "227", "40"], stdout=subprocess.PIPE, text=True)
-        pages.stdout.readline()
-        open10 = settle(p, 20)
-        pages.terminate()
-        pages.wait()
+        open10 = with_pages(p, web, 227)
         # A page on the Xtender's 1538 registers (the largest table), then 10 pages again.
         big = len(get_json(web, "/api/units/11")["rows"])
-        pages = subprocess.Popen([sys.executable, os.path.join(HERE, "pages.py"), str(web), "10",
-                                  "11", "40"], stdout=subprocess.PIPE, text=True)
-        pages.stdout.readline()
-        open10_big = settle(p, 20)
-        pages.terminate()
-        pages.wait()
+        open10_big = with_pages(p, web, 11)
 
         browser = Chromium()
         browser.call("Network.enable")

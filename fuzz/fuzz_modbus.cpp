@@ -1,32 +1,15 @@
 // libFuzzer: the Modbus TCP request path below the socket — PDU decoding and request handling
 // on a unit with every value type, coils, limits and a device. Must never crash or hang.
-#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 
-#include "vxbridge/devices/static_driver/static_device.hpp"
+#include "static_unit.hpp"
 #include "vxbridge/modbus/request_handler.hpp"
-#include "vxbridge/modbus/unit_binder.hpp"
-#include "vxbridge/register_map/map_loader.hpp"
 
 namespace {
-struct fixture {
-    boost::asio::io_context io;
-    std::shared_ptr<vx::devices::static_driver::static_device> dev;
-    std::shared_ptr<vx::devices::point_store> store = std::make_shared<vx::devices::point_store>();
-    std::unique_ptr<vx::modbus::request_handler> handler;
-    fixture() {
-        auto map = vx::register_map::load_map_or_throw(VXBRIDGE_SOURCE_DIR
-                                                       "/maps/examples/static-example.yaml");
-        dev = std::make_shared<vx::devices::static_driver::static_device>(
-            "mem", io.get_executor(), vx::devices::static_driver::static_options{});
-        vx::core::diagnostics diag;
-        auto u = vx::modbus::unit_binder(store).bind({1, "mem", 0, map, dev}, diag);
-        auto router = std::make_shared<vx::modbus::unit_router>();
-        router->add(u);
-        handler =
-            std::make_unique<vx::modbus::request_handler>(router, vx::modbus::handler_options{});
-    }
+struct fixture : vx::fuzz::static_unit {
+    std::unique_ptr<vx::modbus::request_handler> handler =
+        std::make_unique<vx::modbus::request_handler>(router, vx::modbus::handler_options{});
 };
 }  // namespace
 

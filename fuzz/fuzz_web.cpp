@@ -1,33 +1,20 @@
 // libFuzzer: the web view's parsers and answers below the socket - request targets (paths,
 // percent escapes, queries) through the API, and a page's WebSocket messages through its live
 // view - on a unit with every value type. Must never crash; every request gets a status.
-#include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
-#include "vxbridge/devices/static_driver/static_device.hpp"
-#include "vxbridge/modbus/unit_binder.hpp"
-#include "vxbridge/register_map/map_loader.hpp"
+#include "static_unit.hpp"
 #include "vxbridge/web/view_model.hpp"
 
 namespace {
-struct fixture {
-    boost::asio::io_context io;
-    std::shared_ptr<vx::devices::static_driver::static_device> dev;
-    std::shared_ptr<vx::devices::point_store> store = std::make_shared<vx::devices::point_store>();
-    std::shared_ptr<vx::modbus::unit_router> router = std::make_shared<vx::modbus::unit_router>();
+struct fixture : vx::fuzz::static_unit {
     std::shared_ptr<vx::modbus::write_journal> journal =
         std::make_shared<vx::modbus::write_journal>();
     vx::web::sources src;
     vx::web::ess_history history;
     fixture() {
-        auto map = vx::register_map::load_map_or_throw(VXBRIDGE_SOURCE_DIR
-                                                       "/maps/examples/static-example.yaml");
-        dev = std::make_shared<vx::devices::static_driver::static_device>(
-            "mem", io.get_executor(), vx::devices::static_driver::static_options{});
-        vx::core::diagnostics diag;
-        router->add(vx::modbus::unit_binder(store).bind({1, "mem", 0, map, dev}, diag));
         vx::modbus::write_record w;
         w.unit = 1;
         w.function = 16;

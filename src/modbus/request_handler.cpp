@@ -189,11 +189,6 @@ class write_job final : public pending_write {
     std::shared_ptr<state> state_;
 };
 
-bool is_write_function(std::uint8_t f) {
-    return f == fc::write_coil || f == fc::write_register || f == fc::write_coils ||
-           f == fc::write_registers || f == fc::read_write;
-}
-
 // Records a confirmed write in the journal when the device answered, or when the caller gave up
 // (0x0B: it answers that itself) - whichever comes first.
 class journaled_write final : public pending_write {
@@ -256,7 +251,7 @@ std::unique_ptr<pending_write> request_handler::handle(std::uint8_t unit_id,
     const std::uint8_t function = pdu.empty() ? 0 : pdu[0];
     request r;
     const auto st = decode_request(pdu, r);
-    if (!options_.journal || !is_write_function(function)) return serve(unit_id, pdu, r, st, out);
+    if (!options_.journal || !r.is_write()) return serve(unit_id, pdu, r, st, out);
     // A write: recorded in the journal with the answer the client gets and its latency.
     const auto started = std::chrono::steady_clock::now();
     const auto mark = out.size();

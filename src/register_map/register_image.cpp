@@ -72,6 +72,11 @@ std::vector<entry_ref> register_image::entries() const {
     return out;
 }
 
+std::size_t register_image::size() const {
+    return map_->holding.entries.size() + (map_->separate_tables ? map_->input.entries.size() : 0) +
+           map_->coils.entries.size() + map_->discrete_inputs.entries.size();
+}
+
 void register_image::update(entry_ref r, const core::value& v, clock::time_point stamp) {
     auto& ti = image(r.table);
     const auto& e = ti.table->entries[r.index];

@@ -108,14 +108,10 @@ void put_live(json& j, const rm::register_entry& e, const rm::register_image::en
     j["words"] = s.served;
     const auto v = s.present ? rm::decode(e, s.last) : core::value{};
     j["value"] = to_json(v);
-    if (const auto* i = std::get_if<std::int64_t>(&v)) {
-        if (const auto it = e.enumeration.find(*i); it != e.enumeration.end())
-            j["text"] = it->second;
-    } else if (const auto* d = std::get_if<double>(&v); d && std::floor(*d) == *d) {
+    if (const auto d = core::as_double(v); d && std::floor(*d) == *d && !e.enumeration.empty())
         if (const auto it = e.enumeration.find(static_cast<std::int64_t>(*d));
             it != e.enumeration.end())
             j["text"] = it->second;
-    }
     j["present"] = s.present;
     j["fresh"] = s.fresh;
     j["exception"] = s.exception;
@@ -161,7 +157,7 @@ json unit_summary(const modbus::unit& u) {
             {"map", u.image->map().name},
             {"device", u.device_name},
             {"online", u.online()},
-            {"registers", u.image->entries().size()}};
+            {"registers", u.image->size()}};
 }
 
 json units_json(const sources& src) {
@@ -322,7 +318,10 @@ http_response json_response(const json& j, unsigned status = 200) {
 }
 
 http_response error(unsigned status, std::string_view why) {
-    return json_response({{"error", why}}, status);
+    http_response r;
+    r.status = status;
+    r.body = error_json(why);
+    return r;
 }
 
 int hex(char c) {
@@ -363,6 +362,12 @@ std::optional<int> unit_id_of(std::string_view s) {
 }
 
 }  // namespace
+
+std::string error_json(std::string_view why, bool message) {
+    json j = {{"error", why}};
+    if (message) j["type"] = "error";
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 void ess_history::sample(const std::vector<ess_source>& loops, wall::time_point now) {
     const auto t =

@@ -125,12 +125,7 @@ class ws_session final : public connection, public std::enable_shared_from_this<
     }
 
     void send_error(const std::string& why) {
-        std::string text = R"({"type":"error","error":")";
-        for (const char c : why) {
-            if (c == '"' || c == '\\') text.push_back('\\');
-            if (static_cast<unsigned char>(c) >= 0x20) text.push_back(c);
-        }
-        text += "\"}";
+        auto text = error_json(why, true);
         if (writing_)
             pending_error_ = std::move(text);
         else
@@ -240,7 +235,7 @@ class http_session final : public connection, public std::enable_shared_from_thi
     void reply_error(unsigned status, const char* why) {
         http_response r;
         r.status = status;
-        r.body = std::string(R"({"error":")") + why + "\"}";
+        r.body = error_json(why);
         send(r, false, false, 11);
     }
 

@@ -4,11 +4,13 @@ standard library only: a hand-made WebSocket client can also send what a browser
 import base64
 import json
 import os
+import select
 import shutil
 import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -196,24 +198,34 @@ class Chromium:
              "--disable-dev-shm-usage", f"--remote-debugging-port={port}",
              "--remote-debugging-address=127.0.0.1", f"--user-data-dir={self.profile.name}",
              "--window-size=1280,900", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 30
-        targets = None
-        while time.monotonic() < end:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=2) as r:
-                    targets = [t for t in json.load(r) if t.get("type") == "page"]
-                if targets:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)  # polling Chromium's start-up, no fixed wait on our subject
-        if not targets:
-            self.close()
-            raise RuntimeError("chromium did not start")
-        path = "/" + targets[0]["webSocketDebuggerUrl"].split("/", 3)[3]
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Chromium says on stderr when its DevTools endpoint listens; then a page of our own.
+        said, end = b"", time.monotonic() + 30
+        while b"DevTools listening on" not in said:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.proc.stderr], [], [], left)[0]:
+                self.close()
+                raise RuntimeError("chromium did not start: " + said.decode(errors="replace"))
+            chunk = os.read(self.proc.stderr.fileno(), 4096)
+            if not chunk:
+                self.close()
+                raise RuntimeError("chromium exited: " + said.decode(errors="replace"))
+            said += chunk
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/json/new?about:blank", method="PUT")
+        with urllib.request.urlopen(req, timeout=10) as r:
+            target = json.load(r)
+        path = "/" + target["webSocketDebuggerUrl"].split("/", 3)[3]
         self.ws = WebSocket(port, path, timeout=30)
         self.next_id = 0
+
+    def _drain_stderr(self):
+        """Chromium logs to stderr all along: read it so that it never blocks on a full pipe."""
+        try:
+            while os.read(self.proc.stderr.fileno(), 65536):
+                pass
+        except OSError:
+            pass
 
     def call(self, method, params=None, timeout=30.0):
         self.next_id += 1
@@ -224,9 +236,10 @@ class Chromium:
             raise RuntimeError(f"{method}: {m['error']}")
         return m.get("result", {})
 
-    def evaluate(self, expression):
+    def evaluate(self, expression, timeout=30.0):
         r = self.call("Runtime.evaluate",
-                      {"expression": expression, "returnByValue": True, "awaitPromise": True})
+                      {"expression": expression, "returnByValue": True, "awaitPromise": True},
+                      timeout)
         if "exceptionDetails" in r:
             raise RuntimeError(f"{expression}: {r['exceptionDetails']}")
         return r["result"].get("value")
@@ -237,15 +250,16 @@ class Chromium:
         self.ws.wait_for(lambda m: m.get("method") == "Page.loadEventFired", 30)
 
     def wait_until(self, expression, timeout=15.0):
-        """Evaluates `expression` until it is truthy; returns its value."""
-        end = time.monotonic() + timeout
-        while True:
-            v = self.evaluate(expression)
-            if v:
-                return v
-            if time.monotonic() > end:
-                raise TimeoutError("never true in the page: " + expression)
-            time.sleep(0.1)
+        """Waits in the page until `expression` is truthy (checked every 50 ms, up to
+        `timeout`); returns its value."""
+        script = ("new Promise(done => { const end = performance.now() + %d;"
+                  " (function check() { let v; try { v = (%s); } catch (e) { v = undefined; }"
+                  " if (v || performance.now() > end) done(v || null); else setTimeout(check, 50);"
+                  " })(); })" % (int(timeout * 1000), expression))
+        v = self.evaluate(script, timeout + 10)
+        if not v:
+            raise TimeoutError("never true in the page: " + expression)
+        return v
 
     def screenshot(self, path):
         data = self.call("Page.captureScreenshot", {"format": "png"})["data"]

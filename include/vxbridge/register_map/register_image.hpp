@@ -33,6 +33,7 @@ class register_image {
     const register_map& map() const { return *map_; }
     const register_entry& entry(entry_ref r) const;
     std::vector<entry_ref> entries() const;
+    std::size_t size() const;  // entries().size() without building the list
 
     // Stores v for the entry; stamp = time_point::max() marks a value that never goes stale.
     void update(entry_ref r, const core::value& v, clock::time_point stamp);

@@ -56,6 +56,10 @@ struct parsed_target {
 };
 parsed_target parse_target(std::string_view target);
 
+// {"error": why} (an HTTP answer's body), or {"type": "error", "error": why} (a WebSocket
+// message to a page) with `message`.
+std::string error_json(std::string_view why, bool message = false);
+
 // Answers one HTTP request: the page and its assets, /api/... as JSON. The view is read-only:
 // GET and HEAD only (405 otherwise), 414 for targets over kMaxTarget, 404 for the rest.
 http_response answer(std::string_view method, std::string_view target, const sources& src,

@@ -194,6 +194,7 @@ TEST_F(view_test, topics_come_at_their_rate) {
     EXPECT_EQ(v.apply(R"({"topics": ["overview", "writes"]})"), "");
     auto first = json::parse(v.update(src_, history_, t0));
     EXPECT_EQ(first["overview"]["units"][0]["id"], 7);
+    EXPECT_EQ(first["overview"]["units"][0]["registers"], 4);
     EXPECT_EQ(first.count("writes"), 0u);  // none yet
     EXPECT_EQ(v.update(src_, history_, t0 + 500ms), "");
     journal_->record({});
